@@ -1,0 +1,54 @@
+# choreo developer entry points. Every target that needs Python builds .venv/ first from the pins in
+# pyproject.toml (python3 -m venv + pip install -e '.[dev]'); the stamp file makes that a no-op until
+# pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+BENCH_JSON ?= benchmarks/results/bench_patterns.json
+
+.DEFAULT_GOAL := help
+.PHONY: help install test lint format bench demo clean distclean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP) ## build .venv/ from the pinned dependencies (only when pyproject.toml changed)
+
+test: $(STAMP) ## run the whole test suite
+	$(BIN)/pytest
+
+# Every check runs even when an earlier one fails, so one run shows everything to fix.
+LINTERS := "$(BIN)/ruff check ." "$(BIN)/ruff format --check ." "$(BIN)/mypy" "$(BIN)/lint-imports" \
+	"$(BIN)/cfn-lint template.yaml"
+
+lint: $(STAMP) ## ruff check, ruff format --check, mypy (strict: bus, events), import contracts, cfn-lint
+	@failed=""; for cmd in $(LINTERS); do \
+		echo "+ $$cmd"; $$cmd || failed="$$failed\n  $$cmd"; \
+	done; \
+	if [ -n "$$failed" ]; then printf "lint failed:$$failed\n"; exit 1; fi
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP) ## pattern-matching benchmark (prints tables, writes benchmarks/results/bench_patterns.json)
+	$(BIN)/python benchmarks/bench_patterns.py --json $(BENCH_JSON)
+
+demo: $(STAMP) ## run the reference order-flow choreography end to end
+	$(BIN)/choreo demo
+
+clean: ## remove caches, build artifacts and benchmark output
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache \
+		benchmarks/results
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0 rm -rf
+
+distclean: clean ## clean, and also remove .venv/ and local engine state (.choreo/)
+	rm -rf $(VENV) .choreo

@@ -1,0 +1,19 @@
+"""The ``choreo`` command line: thin commands over the Python API."""
+
+from __future__ import annotations
+
+import typer
+
+from bus.cli import _demo, _pattern
+
+app = typer.Typer(
+    name="choreo",
+    help="Event-driven choreography on Amazon EventBridge: a local, AWS-compatible engine and its tooling.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("test-pattern")(_pattern.test_pattern)
+app.command("demo")(_demo.demo)
+
+__all__ = ["app"]

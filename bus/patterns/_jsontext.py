@@ -1,0 +1,106 @@
+"""Read an EventPattern exactly as AWS's streaming JSON parser sees it.
+
+Python's ``json`` would silently lose two things AWS keeps: the literal text of numbers
+(``1E-325`` is rejected by AWS, but is ``0.0`` as a float) and repeated keys (AWS applies
+each occurrence in order). Objects therefore come back as ``Pairs`` (ordered key/value
+lists, duplicates kept) and numbers as ``Num`` (the literal text).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from bus.patterns.errors import InvalidEventPattern
+
+_MAX_DEPTH = 100
+
+
+class Pairs(list[tuple[str, Any]]):
+    """A JSON object as its ordered key/value pairs, duplicates included."""
+
+
+class Num(str):
+    """A JSON number kept as the text the client sent."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise InvalidEventPattern(
+        f"Non-standard token '{name}': enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow"
+    )
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_$+\-.]+")
+
+
+def _jackson_message(text: str, err: json.JSONDecodeError) -> str:
+    """Phrase a syntax error the way Jackson (AWS's parser) words the common cases."""
+    pos = err.pos
+    ch = text[pos] if pos < len(text) else ""
+    if not ch:
+        return "Unexpected end-of-input"
+    if err.msg.startswith("Expecting property name enclosed in double quotes"):
+        if ch == "}":
+            return "Unexpected character ('}' (code 125)): was expecting double-quote to start field name"
+        return f"Unexpected character ('{ch}' (code {ord(ch)})): was expecting double-quote to start field name"
+    if ch.isalpha():
+        token = _TOKEN.match(text, pos)
+        word = token.group(0) if token else ch
+        return (
+            f"Unrecognized token '{word}': was expecting "
+            "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+        )
+    if err.msg.startswith("Expecting ',' delimiter") or err.msg.startswith("Expecting ':' delimiter"):
+        expected = "comma to separate" if "," in err.msg else "a colon to separate field name and value"
+        return f"Unexpected character ('{ch}' (code {ord(ch)})): was expecting {expected}"
+    if err.msg.startswith("Extra data"):
+        return (
+            f"Unexpected character ('{ch}' (code {ord(ch)})): expected a valid value "
+            "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+        )
+    return f"Unexpected character ('{ch}' (code {ord(ch)})): {err.msg}"
+
+
+def _depth_ok(text: str) -> bool:
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest <= _MAX_DEPTH
+
+
+def parse_pattern_text(text: str | bytes) -> Any:
+    """Parse pattern JSON into Pairs / list / str / Num / bool / None, or raise InvalidEventPattern."""
+    if isinstance(text, bytes | bytearray):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidEventPattern("Invalid UTF-8 in event pattern") from exc
+    if not isinstance(text, str):
+        raise InvalidEventPattern("Filter is not an object")
+    if not _depth_ok(text):
+        raise InvalidEventPattern(f"Event pattern is nested deeper than {_MAX_DEPTH} levels")
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=Pairs,
+            parse_int=Num,
+            parse_float=Num,
+            parse_constant=_reject_constant,
+        )
+    except json.JSONDecodeError as exc:
+        raise InvalidEventPattern(_jackson_message(text, exc)) from None

@@ -1,0 +1,104 @@
+"""Rules and targets from a CloudFormation/SAM template.
+
+The YAML is read with cfn-lint's loader, which understands the short intrinsic tags
+(``!Ref``, ``!GetAtt``, ``!Sub``). References to resources of the same template are shown by
+logical id (``OrdersBus``, ``FraudCheckQueue``): locally there is no stack to resolve them
+against, and the logical id is what a person reading the template recognises.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import cfn_yaml
+
+__all__ = ["RuleSpec", "TargetSpec", "TemplateError", "load_rules"]
+
+
+class TemplateError(ValueError):
+    """The template cannot be read, or a rule in it is malformed; says which and where."""
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSpec:
+    id: str
+    arn: str
+    input_transformer: dict[str, Any] | None = None
+    input_path: str | None = None
+    input: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    logical_id: str
+    bus: str
+    event_pattern: str | None
+    schedule: str | None
+    enabled: bool
+    description: str = ""
+    targets: tuple[TargetSpec, ...] = field(default_factory=tuple)
+
+
+def _ref(value: Any) -> str:
+    """A plain string, or the logical id behind Ref / Fn::GetAtt / Fn::Sub."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, arg), = value.items()
+        if fn == "Ref":
+            return str(arg)
+        if fn == "Fn::GetAtt":
+            return str(arg[0] if isinstance(arg, list) else str(arg).split(".")[0])
+        if fn == "Fn::Sub":
+            return str(arg[0] if isinstance(arg, list) else arg)
+    return json.dumps(value)
+
+
+def load_rules(path: str | Path) -> list[RuleSpec]:
+    """Every AWS::Events::Rule of the template, in template order."""
+    try:
+        doc = cfn_yaml.load(str(path))
+    except FileNotFoundError as exc:
+        raise TemplateError(f"{path}: no such file") from exc
+    except Exception as exc:  # the loader raises several unrelated types for bad YAML
+        raise TemplateError(f"{path}: not a readable template: {exc}") from exc
+    resources = doc.get("Resources") if isinstance(doc, dict) else None
+    if not isinstance(resources, dict):
+        raise TemplateError(f"{path}: no Resources section")
+    rules = []
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Events::Rule":
+            continue
+        props = resource.get("Properties") or {}
+        pattern = props.get("EventPattern")
+        if pattern is not None and not isinstance(pattern, str):
+            pattern = json.dumps(pattern)
+        targets = []
+        for t in props.get("Targets") or []:
+            if "Id" not in t or "Arn" not in t:
+                raise TemplateError(f"{path}: {logical_id}: every target needs Id and Arn")
+            transformer = t.get("InputTransformer")
+            targets.append(
+                TargetSpec(
+                    id=str(t["Id"]),
+                    arn=_ref(t["Arn"]),
+                    input_transformer=dict(transformer) if transformer else None,
+                    input_path=t.get("InputPath"),
+                    input=t.get("Input"),
+                )
+            )
+        rules.append(
+            RuleSpec(
+                logical_id=str(logical_id),
+                bus=_ref(props.get("EventBusName", "default")),
+                event_pattern=pattern,
+                schedule=props.get("ScheduleExpression"),
+                enabled=props.get("State", "ENABLED") == "ENABLED",
+                description=str(props.get("Description", "")),
+                targets=tuple(targets),
+            )
+        )
+    return rules
