@@ -8,6 +8,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 BENCH_JSON ?= benchmarks/results/bench_patterns.json
+BENCH_COMPILED_JSON ?= benchmarks/results/bench_patterns_mypyc.json
+COMPILED := build/compiled/.built
+HOT_MODULES := $(wildcard bus/patterns/_*.py)
 
 .DEFAULT_GOAL := help
 .PHONY: help install test lint format bench demo clean distclean
@@ -22,8 +25,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## build .venv/ from the pinned dependencies (only when pyproject.toml changed)
 
-test: $(STAMP) ## run the whole test suite
+test: $(STAMP) $(COMPILED) ## run the whole test suite, then the matcher's suites against the mypyc build
 	$(BIN)/pytest
+	CHOREO_EXPECT_BUILD=mypyc PYTHONPATH=build/compiled:. $(BIN)/pytest -q --import-mode=importlib \
+		tests/conformance/test_event_patterns.py tests/property tests/unit/test_build.py
 
 # Every check runs even when an earlier one fails, so one run shows everything to fix.
 LINTERS := "$(BIN)/ruff check ." "$(BIN)/ruff format --check ." "$(BIN)/mypy" "$(BIN)/lint-imports" \
@@ -39,8 +44,15 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP) ## pattern-matching benchmark (prints tables, writes benchmarks/results/bench_patterns.json)
+bench: $(STAMP) $(COMPILED) ## pattern-matching benchmark: sources, then the mypyc build (writes benchmarks/results/)
 	$(BIN)/python benchmarks/bench_patterns.py --json $(BENCH_JSON)
+	$(BIN)/python benchmarks/bench_patterns.py --engine-path build/compiled --baseline $(BENCH_JSON) \
+		--json $(BENCH_COMPILED_JSON)
+
+$(COMPILED): $(STAMP) setup.py $(HOT_MODULES) ## the mypyc build of the matcher's hot path, in build/compiled/
+	rm -rf build/compiled
+	CHOREO_MYPYC=1 $(PIP) install --quiet --no-build-isolation --no-deps --target build/compiled .
+	@touch $@
 
 demo: $(STAMP) ## run the reference order-flow choreography end to end
 	$(BIN)/choreo demo

@@ -128,12 +128,28 @@ class SizeResult:
 # --------------------------------------------------------------------------------------------------------
 # Loading: the engine, the oracle, the workloads
 # --------------------------------------------------------------------------------------------------------
-def _load_engine() -> ModuleType:
-    sys.path.insert(0, str(REPO))
+def _load_engine(engine_path: Path) -> ModuleType:
+    sys.path.insert(0, str(engine_path))
     try:
         return importlib.import_module("bus.patterns")
     except ImportError as exc:
         sys.exit(f"bench_patterns: cannot import bus.patterns ({exc}); nothing to measure")
+
+
+def _build_kind(engine: ModuleType) -> str:
+    """'mypyc' when the matcher's hot modules are compiled extensions, else 'pure Python'."""
+    machine = importlib.import_module(engine.__name__ + "._machine")
+    return "mypyc" if not str(machine.__file__).endswith(".py") else "pure Python"
+
+
+def _load_baseline(path: Path) -> dict[tuple[str, int], float]:
+    """(workload, rules) -> the reference matcher's events/second recorded in an earlier run."""
+    document = json.loads(path.read_text())
+    return {
+        (r["workload"], r["rules"]): r["reference_eps"]
+        for r in document["results"]
+        if r.get("reference_eps")
+    }
 
 
 def _load_reference() -> Callable[[dict[str, Any], dict[str, Any]], bool] | None:
@@ -206,6 +222,7 @@ def _build(engine: ModuleType, texts: Sequence[tuple[str, str]]) -> tuple[Any, f
             pattern_set.add(name, text)
         except invalid:
             rejected.append(name)
+    pattern_set.prepare()  # indexes are built lazily; their cost belongs to adding, not matching
     return pattern_set, time.perf_counter() - start, rejected
 
 
@@ -240,7 +257,7 @@ def measure_size(
     pattern_set, add_seconds, rejected = _build(engine, texts)
     retained_mib, peak_mib = _memory(engine, texts)
 
-    for event in events[:5]:  # warm-up, untimed
+    for event in events[:200]:  # warm-up, untimed: interpreter caches, allocator pools
         pattern_set.matching(event)
     dict_run = _timed_run(pattern_set.matching, events, plan.engine)
     json_run = _timed_run(pattern_set.matching, event_texts, plan.engine)
@@ -450,6 +467,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="quarter budgets and a smaller event pool")
     parser.add_argument("--shared-bench", type=Path, default=DEFAULT_SHARED_BENCH)
     parser.add_argument("--strict", action="store_true", help="exit 1 when any match set disagrees")
+    parser.add_argument(
+        "--engine-path",
+        type=Path,
+        default=REPO,
+        help="directory to import bus.patterns from (default: this checkout; build/compiled for the mypyc build)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="JSON of an earlier run in the same `make bench`: take the reference matcher's rates from it "
+        "instead of measuring them again",
+    )
     args = parser.parse_args(argv)
 
     from rich.console import Console
@@ -459,8 +488,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         console = Console(width=140)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     plan = default_plan(args.quick)
-    engine = _load_engine()
-    reference = _load_reference()
+    engine = _load_engine(args.engine_path.resolve())
+    console.print(f"[dim]engine: {Path(engine.__file__).parent} ({_build_kind(engine)})[/dim]", highlight=False)
+    baseline = _load_baseline(args.baseline) if args.baseline else None
+    reference = None if baseline is not None else _load_reference()
     workloads = _load_workloads(args.workload or ["reference", "orders"], args.shared_bench)
 
     started = time.perf_counter()
@@ -471,6 +502,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for n_rules in sizes:
             t0 = time.perf_counter()
             result = measure_size(name, workload, n_rules, events, texts, engine, reference, plan, args.seed)
+            if baseline is not None and (name, n_rules) in baseline:
+                ref_eps = baseline[(name, n_rules)]
+                result.reference_eps = ref_eps
+                result.speedup_dict = result.dict_eps / ref_eps
+                result.speedup_json = result.json_eps / ref_eps
             results.append(result)
             console.print(
                 f"[dim]{name:>9} {n_rules:>6,} rules: {time.perf_counter() - t0:5.1f} s[/dim]",
@@ -485,6 +521,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         document = {
             "generated": datetime.now(UTC).isoformat(timespec="seconds"),
             "python": platform.python_version(),
+            "engine_build": _build_kind(engine),
+            "baseline": str(args.baseline) if args.baseline else None,
             "machine": platform.machine(),
             "seed": args.seed,
             "plan": {

@@ -69,7 +69,9 @@ def demo(
         out.print()
 
 
-def _show_transformed(out: Console, rule: RuleSpec, spec: dict[str, object], event: dict[str, object]) -> None:
+def _show_transformed(
+    out: Console, rule: RuleSpec, spec: dict[str, object], event: dict[str, object]
+) -> None:
     try:
         transformer = InputTransformer(dict(spec.get("InputPathsMap") or {}), str(spec["InputTemplate"]))  # type: ignore[call-overload]
         body = transformer.apply(

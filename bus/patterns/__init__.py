@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from bus.patterns._compiler import DEFAULT_MAX_LENGTH, SubRule, compile_text
-from bus.patterns._event import InvalidEvent, as_event
+from bus.patterns._event import InvalidEvent, as_event, leaves_of
 from bus.patterns._explain import Explanation, FieldCheck, explain
 from bus.patterns._machine import Machine
 from bus.patterns.errors import InvalidEventPattern
@@ -46,7 +46,7 @@ class CompiledPattern:
         self._machine.add("", subrules)
 
     def matches(self, event: Event) -> bool:
-        return bool(self._machine.matching(as_event(event)))
+        return bool(leaves_of(self._machine.matching, as_event(event)))
 
     def __repr__(self) -> str:
         return f"CompiledPattern({self.text!r})"
@@ -71,7 +71,9 @@ class PatternSet:
 
     def add(self, name: str, text: str | bytes | CompiledPattern) -> None:
         """Add or replace the pattern called ``name``; raises InvalidEventPattern and then changes nothing."""
-        pattern = text if isinstance(text, CompiledPattern) else compile_pattern(text, max_length=self._max_length)
+        pattern = (
+            text if isinstance(text, CompiledPattern) else compile_pattern(text, max_length=self._max_length)
+        )
         self._machine.add(name, pattern.subrules)
         self._patterns[name] = pattern
 
@@ -80,9 +82,17 @@ class PatternSet:
         self._machine.remove(name)
         self._patterns.pop(name, None)
 
+    def prepare(self) -> None:
+        """Do now the indexing that adds and removes defer to the next match.
+
+        Indexes are rebuilt lazily, so loading thousands of rules stays linear; call this after a
+        bulk load so the first events do not pay for it.
+        """
+        self._machine.prepare()
+
     def matching(self, event: Event) -> set[str]:
         """Names of all patterns the event matches."""
-        return self._machine.matching(as_event(event))
+        return leaves_of(self._machine.matching, as_event(event))
 
     def get(self, name: str) -> CompiledPattern | None:
         return self._patterns.get(name)

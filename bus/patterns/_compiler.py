@@ -9,6 +9,7 @@ Ruler does, rather than being AND-ed with it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +17,9 @@ from typing import Any
 from bus.patterns import _wildcard
 from bus.patterns._jsontext import Num, Pairs, parse_pattern_text
 from bus.patterns._matchers import (
+    FALSE,
     NULL,
     TRUE,
-    FALSE,
     AnythingBut,
     AnythingButIgnoreCase,
     AnythingButPrefix,
@@ -108,9 +109,14 @@ def _is_string(v: Any) -> bool:
 
 def compile_text(text: str | bytes, *, max_length: int = DEFAULT_MAX_LENGTH) -> tuple[SubRule, ...]:
     """Sub-rules of a pattern, or InvalidEventPattern with AWS's reason."""
-    if isinstance(text, str) and len(text) > max_length:
-        raise _fail(f"Event pattern is longer than the limit of {max_length} characters")
-    if isinstance(text, bytes | bytearray) and len(text) > 4 * max_length:
+    if isinstance(text, bytes | bytearray):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _fail("Invalid UTF-8 in event pattern") from exc
+    if not isinstance(text, str):
+        raise _fail("Filter is not an object")
+    if len(text) > max_length:
         raise _fail(f"Event pattern is longer than the limit of {max_length} characters")
     root = parse_pattern_text(text)
     if not isinstance(root, Pairs):
@@ -172,10 +178,8 @@ def _field(rules: list[dict[str, list[Any]]], name: str, values: list[Any]) -> N
             alts.append(_expression(v))
         elif isinstance(v, Num):
             keys: set[Hashable] = {("lit", str(v))}
-            try:
+            with contextlib.suppress(NumberOutOfRange):  # e.g. an account number: only its text can match
                 keys.add(("n", micros_from_text(v)))
-            except NumberOutOfRange:
-                pass  # e.g. an account number: only its literal text can match
             alts.append(Exact(frozenset(keys), str(v)))
         elif isinstance(v, str):
             ip = ip_of(v) if is_ip_shaped(v) else None
@@ -276,13 +280,13 @@ def _numeric(items: list[Any]) -> Numeric:
         raise _fail(f"Value of {'equals' if op == '=' else op} must be numeric")
     if op in ("=", "<=", "<") and len(items) > 2:
         raise _fail("Too many elements in numeric expression")
-    value = _micros(second)
     if op == "=":
+        value = _micros(second)
         return Numeric(value, False, value, False)
     if op in ("<", "<="):
-        return _range(-LIMIT, False, value, op == "<")
+        return _range(-LIMIT, False, _micros(second), op == "<")
     if len(items) == 2:
-        return _range(value, op == ">", LIMIT, False)
+        return _range(_micros(second), op == ">", LIMIT, False)
     op2 = items[2]
     if not _is_string(op2):
         raise _fail(f"Bad value in numeric range: {_text(op2)}")
@@ -293,7 +297,8 @@ def _numeric(items: list[Any]) -> Numeric:
         raise _fail(f"Value of {op2} must be numeric")
     if len(items) > 4:
         raise _fail("Too many terms in numeric range expression")
-    return _range(value, op == ">", _micros(top), op2 == "<")
+    # Ruler converts both bounds only once the whole range has been read
+    return _range(_micros(second), op == ">", _micros(top), op2 == "<")
 
 
 def _range(lo: int, lo_open: bool, hi: int, hi_open: bool) -> Numeric:
@@ -344,7 +349,9 @@ def _anything_but_values(values: list[Any], *, as_list: bool) -> AnythingBut:
                 else "Inside anything-but list, start|null|boolean is not supported."
             )
     if bool(strings) == bool(numbers):
-        raise _fail("Inside anything but list, either all values are number or string, mixed type is not supported")
+        raise _fail(
+            "Inside anything but list, either all values are number or string, mixed type is not supported"
+        )
     return AnythingBut(frozenset(strings or numbers))
 
 
@@ -353,7 +360,9 @@ def _anything_but_set(kind: str, values: list[Any]) -> Matcher:
     for v in values:
         if not _is_string(v):
             if kind == "equals-ignore-case":
-                raise _fail("Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported.")
+                raise _fail(
+                    "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported."
+                )
             if kind == "wildcard":
                 raise _fail("wildcard match pattern must be a string")
             raise _fail("prefix/suffix match pattern must be a string")
@@ -377,7 +386,9 @@ def _cidr(text: str) -> Cidr:
     if len(parts) != 2:
         raise _fail("Malformed CIDR, one '/' required")
     bits_text = parts[1]
-    if not (bits_text.lstrip("+-").isdigit() and bits_text.lstrip("+-").isascii()) or bits_text[1:].startswith(("+", "-")):
+    if not (bits_text.lstrip("+-").isdigit() and bits_text.lstrip("+-").isascii()) or bits_text[
+        1:
+    ].startswith(("+", "-")):
         raise _fail("Malformed CIDR, mask bits must be an integer")
     bits = int(bits_text)
     if bits < 0:

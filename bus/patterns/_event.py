@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from bus.patterns._flatten import EventTooDeep
+
+T = TypeVar("T")
 
 __all__ = ["InvalidEvent", "as_event"]
 
 
 class InvalidEvent(ValueError):
     """The event is not a JSON object, so no pattern can be applied to it."""
+
+
+def leaves_of(flatten: Callable[[dict[str, Any]], T], event: dict[str, Any]) -> T:
+    """Run a flattening step, reporting an over-deep event as InvalidEvent."""
+    try:
+        return flatten(event)
+    except EventTooDeep as exc:
+        raise InvalidEvent(str(exc)) from None
 
 
 def as_event(event: dict[str, Any] | str | bytes) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bus.patterns._compiler import Condition, SubRule, compile_text
-from bus.patterns._event import as_event
+from bus.patterns._event import as_event, leaves_of
 from bus.patterns._flatten import Flattener, Leaves
 from bus.patterns._machine import Machine
 
@@ -80,7 +80,7 @@ def _check(cond: Condition, leaves: Leaves) -> FieldCheck:
 def _branch_matches(sub: SubRule, event: dict[str, Any]) -> bool:
     machine = Machine()
     machine.add("branch", (sub,))
-    return bool(machine.matching(event))
+    return bool(leaves_of(machine.matching, event))
 
 
 def explain(pattern: str | bytes | Any, event: dict[str, Any] | str | bytes) -> Explanation:
@@ -91,7 +91,7 @@ def explain(pattern: str | bytes | Any, event: dict[str, Any] | str | bytes) -> 
     doc = as_event(event)
     branches = []
     for sub in subrules:
-        leaves = Flattener([c.path for c in sub.conditions]).leaves(doc)
+        leaves = leaves_of(Flattener([c.path for c in sub.conditions]).leaves, doc)
         branches.append(tuple(_check(c, leaves) for c in sub.conditions))
     matches = [_branch_matches(sub, doc) for sub in subrules]
     if any(matches):

@@ -43,7 +43,9 @@ def _jackson_message(text: str, err: json.JSONDecodeError) -> str:
     if err.msg.startswith("Expecting property name enclosed in double quotes"):
         if ch == "}":
             return "Unexpected character ('}' (code 125)): was expecting double-quote to start field name"
-        return f"Unexpected character ('{ch}' (code {ord(ch)})): was expecting double-quote to start field name"
+        return (
+            f"Unexpected character ('{ch}' (code {ord(ch)})): was expecting double-quote to start field name"
+        )
     if ch.isalpha():
         token = _TOKEN.match(text, pos)
         word = token.group(0) if token else ch
@@ -51,15 +53,42 @@ def _jackson_message(text: str, err: json.JSONDecodeError) -> str:
             f"Unrecognized token '{word}': was expecting "
             "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
         )
-    if err.msg.startswith("Expecting ',' delimiter") or err.msg.startswith("Expecting ':' delimiter"):
-        expected = "comma to separate" if "," in err.msg else "a colon to separate field name and value"
-        return f"Unexpected character ('{ch}' (code {ord(ch)})): was expecting {expected}"
+    if err.msg.startswith("Expecting ',' delimiter"):
+        entries = f"{_container_at(text, pos)} entries"
+        return f"Unexpected character ('{ch}' (code {ord(ch)})): was expecting comma to separate {entries}"
+    if err.msg.startswith("Expecting ':' delimiter"):
+        colon = "a colon to separate field name and value"
+        return f"Unexpected character ('{ch}' (code {ord(ch)})): was expecting {colon}"
     if err.msg.startswith("Extra data"):
         return (
             f"Unexpected character ('{ch}' (code {ord(ch)})): expected a valid value "
             "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
         )
     return f"Unexpected character ('{ch}' (code {ord(ch)})): {err.msg}"
+
+
+def _container_at(text: str, pos: int) -> str:
+    """'Array' or 'Object': the innermost container open at ``pos``."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for ch in text[:pos]:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            stack.append("Array" if ch == "[" else "Object")
+        elif ch in "]}" and stack:
+            stack.pop()
+    return stack[-1] if stack else "Object"
+
+
+_NOT_OBJECT_START = re.compile(r'[\["\-0-9]|(?:true|false|null)(?![A-Za-z0-9_])')
 
 
 def _depth_ok(text: str) -> bool:
@@ -83,6 +112,11 @@ def _depth_ok(text: str) -> bool:
     return deepest <= _MAX_DEPTH
 
 
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=Pairs, parse_int=Num, parse_float=Num, parse_constant=_reject_constant
+)
+
+
 def parse_pattern_text(text: str | bytes) -> Any:
     """Parse pattern JSON into Pairs / list / str / Num / bool / None, or raise InvalidEventPattern."""
     if isinstance(text, bytes | bytearray):
@@ -92,15 +126,15 @@ def parse_pattern_text(text: str | bytes) -> Any:
             raise InvalidEventPattern("Invalid UTF-8 in event pattern") from exc
     if not isinstance(text, str):
         raise InvalidEventPattern("Filter is not an object")
+    start = len(text) - len(text.lstrip(" \t\r\n"))
+    if start == len(text) or _NOT_OBJECT_START.match(text, start):
+        # AWS's parser stops at the first token when it does not open an object
+        raise InvalidEventPattern("Filter is not an object")
     if not _depth_ok(text):
         raise InvalidEventPattern(f"Event pattern is nested deeper than {_MAX_DEPTH} levels")
     try:
-        return json.loads(
-            text,
-            object_pairs_hook=Pairs,
-            parse_int=Num,
-            parse_float=Num,
-            parse_constant=_reject_constant,
-        )
+        # raw_decode: like AWS's streaming parser, stop after the root value (trailing text is ignored)
+        value, _ = _DECODER.raw_decode(text, start)
     except json.JSONDecodeError as exc:
         raise InvalidEventPattern(_jackson_message(text, exc)) from None
+    return value

@@ -109,6 +109,7 @@ def max_active_states(patterns: Iterable[Sequence[object]]) -> int:
     start = close({(k, 0) for k in range(len(pats))})
     seen = {start}
     frontier = [start]
+
     def stars(states: frozenset[tuple[int, int]]) -> int:
         return sum(1 for k, i in states if i < len(pats[k]) and pats[k][i] is STAR)
 

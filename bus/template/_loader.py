@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def _ref(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and len(value) == 1:
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         if fn == "Ref":
             return str(arg)
         if fn == "Fn::GetAtt":
@@ -55,6 +56,13 @@ def _ref(value: Any) -> str:
         if fn == "Fn::Sub":
             return str(arg[0] if isinstance(arg, list) else arg)
     return json.dumps(value)
+
+
+def _json_scalar(value: Any) -> str:
+    """CloudFormation reads YAML dates and times as text; so do we (``2024-01-01`` stays a string)."""
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def load_rules(path: str | Path) -> list[RuleSpec]:
@@ -72,14 +80,23 @@ def load_rules(path: str | Path) -> list[RuleSpec]:
     for logical_id, resource in resources.items():
         if not isinstance(resource, dict) or resource.get("Type") != "AWS::Events::Rule":
             continue
+        where = f"{path}: {logical_id}"
         props = resource.get("Properties") or {}
+        if not isinstance(props, dict):
+            raise TemplateError(f"{where}: Properties must be a mapping")
         pattern = props.get("EventPattern")
         if pattern is not None and not isinstance(pattern, str):
-            pattern = json.dumps(pattern)
+            try:
+                pattern = json.dumps(pattern, default=_json_scalar)
+            except TypeError as exc:
+                raise TemplateError(f"{where}: EventPattern is not JSON: {exc}") from exc
+        raw_targets = props.get("Targets") or []
+        if not isinstance(raw_targets, list):
+            raise TemplateError(f"{where}: Targets must be a list")
         targets = []
-        for t in props.get("Targets") or []:
-            if "Id" not in t or "Arn" not in t:
-                raise TemplateError(f"{path}: {logical_id}: every target needs Id and Arn")
+        for t in raw_targets:
+            if not isinstance(t, dict) or "Id" not in t or "Arn" not in t:
+                raise TemplateError(f"{where}: every target needs Id and Arn")
             transformer = t.get("InputTransformer")
             targets.append(
                 TargetSpec(

@@ -15,7 +15,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ class CorpusMissingError(FileNotFoundError):
     """The shared conformance corpus is not where the tests expect it."""
 
 
-class Source(str, Enum):
+class Source(StrEnum):
     """Who vouches for a case's outcome, most trusted first."""
 
     LOCALSTACK = "localstack-aws-snapshot"  # recorded against real AWS
@@ -46,7 +46,7 @@ class Source(str, Enum):
     MOTO = "moto"  # moto's beliefs, not AWS-verified
 
 
-class Expected(str, Enum):
+class Expected(StrEnum):
     MATCH = "match"
     NO_MATCH = "no_match"
     INVALID_PATTERN = "invalid_pattern"

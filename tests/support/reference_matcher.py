@@ -83,10 +83,7 @@ def _expand(pattern: Mapping[str, Any], prefix: str = "") -> list[SubRule]:
     for key, value in pattern.items():
         if key == "$or" and isinstance(value, list):
             rules = [
-                {**rule, **branch}
-                for rule in rules
-                for option in value
-                for branch in _expand(option, prefix)
+                {**rule, **branch} for rule in rules for option in value for branch in _expand(option, prefix)
             ]
         elif isinstance(value, Mapping):
             rules = [{**rule, **sub} for rule in rules for sub in _expand(value, _join(prefix, key))]
@@ -174,9 +171,9 @@ def _sub_rule_matches(rule: SubRule, leaves: Mapping[str, list[_Leaf]]) -> bool:
             merged = _merge(membership, leaf)
             if merged is None:
                 continue
-            if any(_alternative_matches(alt, leaf.value) for alt in alternatives):
-                if search(position + 1, merged):
-                    return True
+            accepted = any(_alternative_matches(alt, leaf.value) for alt in alternatives)
+            if accepted and search(position + 1, merged):
+                return True
         return False
 
     return search(0, {})

@@ -39,8 +39,25 @@ JSONObject = dict[str, Any]
 KEYS = ("a", "b", "c", "d", "e")
 BIG_INT = 123456789012345678  # no double holds it: such numbers only match by their text
 
-STRINGS = ("", "x", "X", "xy", "Xy", "xY", "ab", "AB", "a*b", "a\\b", "é", "É", "10.0.0.1", "10.0.1.255",
-           "2001:db8::1", "2001:DB8:0:0::1", "x.y")
+STRINGS = (
+    "",
+    "x",
+    "X",
+    "xy",
+    "Xy",
+    "xY",
+    "ab",
+    "AB",
+    "a*b",
+    "a\\b",
+    "é",
+    "É",
+    "10.0.0.1",
+    "10.0.1.255",
+    "2001:db8::1",
+    "2001:DB8:0:0::1",
+    "x.y",
+)
 NUMBERS = (0, 1, 3, -2, 0.5, 1.5, 100, 100.0, BIG_INT)
 SCALARS: tuple[Any, ...] = (*STRINGS, *NUMBERS, None, True, False)
 
@@ -69,7 +86,9 @@ def _numeric(draw: st.DrawFn) -> JSONObject:
     if shape == "=":
         return {"numeric": ["=", draw(st.sampled_from(SMALL_NUMBERS))]}
     if shape == "one":
-        return {"numeric": [draw(st.sampled_from(("<", "<=", ">", ">="))), draw(st.sampled_from(SMALL_NUMBERS))]}
+        return {
+            "numeric": [draw(st.sampled_from(("<", "<=", ">", ">="))), draw(st.sampled_from(SMALL_NUMBERS))]
+        }
     low, high = sorted(draw(st.lists(st.sampled_from(SMALL_NUMBERS), min_size=2, max_size=2, unique=True)))
     return {"numeric": [draw(st.sampled_from((">", ">="))), low, draw(st.sampled_from(("<", "<="))), high]}
 
@@ -118,7 +137,9 @@ def _object(
     """
     free = [k for k in KEYS if k not in avoid]
     most = min(3 if nested else 2, len(free))
-    keys = draw(st.lists(st.sampled_from(free), min_size=min(2, most) if nested else 1, max_size=most, unique=True))
+    keys = draw(
+        st.lists(st.sampled_from(free), min_size=min(2, most) if nested else 1, max_size=most, unique=True)
+    )
     use_or = or_budget > 0 and len(free) - len(keys) >= 1 and draw(st.integers(0, 4)) == 4
     out: JSONObject = {}
     for key in keys:
@@ -146,10 +167,10 @@ def patterns(max_depth: int = 2) -> st.SearchStrategy[JSONObject]:
 # ---------------------------------------------------------------------------------------------
 
 
-def events(max_depth: int = 2) -> st.SearchStrategy[JSONObject]:
+def events() -> st.SearchStrategy[JSONObject]:
     """Unguided events over the same vocabulary (arrays of objects, empty arrays, dotted keys)."""
     keys = st.sampled_from((*KEYS, "a.b", "c.d"))
-    values = st.recursive(
+    values: st.SearchStrategy[Any] = st.recursive(
         scalars | st.just([]),
         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, min_size=1, max_size=3),
         max_leaves=8,
