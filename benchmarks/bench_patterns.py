@@ -146,9 +146,7 @@ def _load_baseline(path: Path) -> dict[tuple[str, int], float]:
     """(workload, rules) -> the reference matcher's events/second recorded in an earlier run."""
     document = json.loads(path.read_text())
     return {
-        (r["workload"], r["rules"]): r["reference_eps"]
-        for r in document["results"]
-        if r.get("reference_eps")
+        (r["workload"], r["rules"]): r["reference_eps"] for r in document["results"] if r.get("reference_eps")
     }
 
 
@@ -471,7 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--engine-path",
         type=Path,
         default=REPO,
-        help="directory to import bus.patterns from (default: this checkout; build/compiled for the mypyc build)",
+        help="where to import bus.patterns from (default: this checkout; build/compiled: the mypyc build)",
     )
     parser.add_argument(
         "--baseline",
@@ -489,7 +487,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     plan = default_plan(args.quick)
     engine = _load_engine(args.engine_path.resolve())
-    console.print(f"[dim]engine: {Path(engine.__file__).parent} ({_build_kind(engine)})[/dim]", highlight=False)
+    console.print(
+        f"[dim]engine: {Path(engine.__file__).parent} ({_build_kind(engine)})[/dim]", highlight=False
+    )
     baseline = _load_baseline(args.baseline) if args.baseline else None
     reference = None if baseline is not None else _load_reference()
     workloads = _load_workloads(args.workload or ["reference", "orders"], args.shared_bench)
