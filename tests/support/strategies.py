@@ -20,6 +20,7 @@ branches per ``$or``, and no path given twice in one sub-rule.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from typing import Any
 
@@ -157,9 +158,33 @@ def _object(
     return out
 
 
+MAX_PATTERN_LENGTH = 2048  # AWS's default quota on an EventPattern's length
+MAX_STARS = 4  # few wildcards per pattern: AWS rejects "too complex" ones, at a threshold it keeps private
+
+
+def _stars(node: Any) -> int:
+    """Unescaped ``*`` in all the pattern's wildcard values (``anything-but`` ones included)."""
+    if isinstance(node, list):
+        return sum(_stars(item) for item in node)
+    if not isinstance(node, dict):
+        return 0
+    total = 0
+    for key, value in node.items():
+        if key == "wildcard":
+            for text in value if isinstance(value, list) else [value]:
+                total += sum(1 for token in re.findall(r"\\.|\*", text) if token == "*")
+        else:
+            total += _stars(value)
+    return total
+
+
+def _acceptable(pattern: JSONObject) -> bool:
+    return len(json.dumps(pattern)) <= MAX_PATTERN_LENGTH and _stars(pattern) <= MAX_STARS
+
+
 def patterns(max_depth: int = 2) -> st.SearchStrategy[JSONObject]:
     """Valid patterns over the shared vocabulary, with nesting and ``$or``."""
-    return _object(max_depth)
+    return _object(max_depth).filter(_acceptable)
 
 
 # ---------------------------------------------------------------------------------------------

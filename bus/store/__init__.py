@@ -1,0 +1,6 @@
+"""Storage behind a small interface: ``MemoryStore`` for tests, ``SqliteStore`` for durability."""
+
+from bus.store.base import Store
+from bus.store.memory import MemoryStore
+
+__all__ = ["MemoryStore", "Store"]

@@ -1,0 +1,132 @@
+"""What the engine needs from storage, and nothing more.
+
+Two kinds of data: resources (buses, rules, targets, archives, replays, queues) are small JSON
+documents under (kind, key); runtime records (events, delivery jobs, attempts, drops, archived
+events, queue messages) have their own operations because their consistency matters:
+
+- ``append`` commits accepted events together with their delivery jobs, archive entries and
+  drop records in one transaction: once it returns, nothing accepted can be lost.
+- ``settle`` records a delivery attempt and, in the same transaction, deletes or reschedules its
+  job and writes the dead letter or drop record: a crash leaves either the job (it runs again:
+  at-least-once) or its outcome, never neither.
+
+Backends: ``MemoryStore`` (tests) and ``SqliteStore`` (durable). Both pass tests/store's contract
+suite. Backend errors surface as ``bus.errors.StoreError``.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import Any
+
+from bus.model import Attempt, DeliveryJob, Drop, Event, QueueMessage
+
+__all__ = ["Store"]
+
+
+class Store(abc.ABC):
+    # ---------------------------------------------------------------- resources
+    @abc.abstractmethod
+    def put_resource(self, kind: str, key: str, doc: dict[str, Any]) -> None:
+        """Create or replace a document."""
+
+    @abc.abstractmethod
+    def get_resource(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    def delete_resource(self, kind: str, key: str) -> bool:
+        """True when something was deleted."""
+
+    @abc.abstractmethod
+    def list_resources(self, kind: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+        """(key, doc) pairs of a kind whose key starts with ``prefix``, ordered by key."""
+
+    # ---------------------------------------------------------------- events and delivery
+    @abc.abstractmethod
+    def append(
+        self,
+        events: Sequence[Event],
+        jobs: Sequence[DeliveryJob] = (),
+        archived: Sequence[tuple[str, str]] = (),
+        drops: Sequence[Drop] = (),
+    ) -> None:
+        """Commit accepted events with their jobs, (archive name, event id) entries and drops, atomically."""
+
+    @abc.abstractmethod
+    def get_event(self, event_id: str) -> Event | None: ...
+
+    @abc.abstractmethod
+    def due_jobs(self, now: float, limit: int) -> list[DeliveryJob]:
+        """Jobs due at or before ``now``, earliest first."""
+
+    @abc.abstractmethod
+    def next_due_at(self) -> float | None:
+        """When the earliest pending job is due, or None when there is none."""
+
+    @abc.abstractmethod
+    def pending_jobs(self) -> int: ...
+
+    @abc.abstractmethod
+    def settle(
+        self,
+        job: DeliveryJob,
+        attempt: Attempt,
+        *,
+        retry_at: float | None = None,
+        dead_letter: QueueMessage | None = None,
+        drop: Drop | None = None,
+    ) -> None:
+        """Record ``attempt``; reschedule the job at ``retry_at`` (attempt + 1) or delete it; write the
+        dead letter and/or drop record: all in one transaction."""
+
+    @abc.abstractmethod
+    def attempts(self, event_id: str) -> list[Attempt]:
+        """Every recorded attempt for an event, in the order they happened."""
+
+    @abc.abstractmethod
+    def drops(self, limit: int = 100) -> list[Drop]:
+        """The most recent drop records, newest first."""
+
+    # ---------------------------------------------------------------- archives
+    @abc.abstractmethod
+    def archived_events(
+        self, archive: str, start: float, end: float, *, after: float | None = None, limit: int = 1000
+    ) -> list[Event]:
+        """Archived events with ``start <= ingested_at < end`` (and ``> after``), by ingestion time."""
+
+    @abc.abstractmethod
+    def archive_stats(self, archive: str) -> tuple[int, int]:
+        """(event count, total detail bytes) of an archive."""
+
+    @abc.abstractmethod
+    def expire_archived(self, archive: str, before: float) -> int:
+        """Forget archive entries ingested before ``before``; returns how many."""
+
+    # ---------------------------------------------------------------- queues (local SQS)
+    @abc.abstractmethod
+    def send_message(self, message: QueueMessage) -> None: ...
+
+    @abc.abstractmethod
+    def receive_messages(
+        self, queue: str, max_count: int, visibility_timeout: float, now: float
+    ) -> list[QueueMessage]:
+        """Up to ``max_count`` visible messages, made invisible until ``now + visibility_timeout``;
+        each returned with a fresh receipt handle and its receive count incremented."""
+
+    @abc.abstractmethod
+    def delete_message(self, queue: str, receipt_handle: str) -> bool: ...
+
+    @abc.abstractmethod
+    def change_visibility(self, queue: str, receipt_handle: str, visible_at: float) -> bool: ...
+
+    @abc.abstractmethod
+    def queue_counts(self, queue: str, now: float) -> tuple[int, int]:
+        """(visible, in flight) message counts."""
+
+    @abc.abstractmethod
+    def purge_queue(self, queue: str) -> int: ...
+
+    # ---------------------------------------------------------------- lifecycle
+    def close(self) -> None:  # noqa: B027 - optional for backends without resources
+        """Release files and connections."""

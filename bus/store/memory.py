@@ -1,0 +1,184 @@
+"""A store in dictionaries: fast, and gone with the process. For unit tests."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from bus.model import Attempt, DeliveryJob, Drop, Event, QueueMessage
+from bus.store.base import Store
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore(Store):
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._resources: dict[str, dict[str, dict[str, Any]]] = {}
+        self._events: dict[str, Event] = {}
+        self._jobs: dict[str, DeliveryJob] = {}
+        self._attempts: dict[str, list[Attempt]] = {}
+        self._drops: list[Drop] = []
+        self._archived: dict[str, dict[str, Event]] = {}
+        self._messages: dict[str, dict[str, QueueMessage]] = {}
+
+    # resources
+    def put_resource(self, kind: str, key: str, doc: dict[str, Any]) -> None:
+        with self._lock:
+            self._resources.setdefault(kind, {})[key] = dict(doc)
+
+    def get_resource(self, kind: str, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            doc = self._resources.get(kind, {}).get(key)
+            return dict(doc) if doc is not None else None
+
+    def delete_resource(self, kind: str, key: str) -> bool:
+        with self._lock:
+            return self._resources.get(kind, {}).pop(key, None) is not None
+
+    def list_resources(self, kind: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+        with self._lock:
+            items = self._resources.get(kind, {})
+            return [(k, dict(items[k])) for k in sorted(items) if k.startswith(prefix)]
+
+    # events and delivery
+    def append(
+        self,
+        events: Sequence[Event],
+        jobs: Sequence[DeliveryJob] = (),
+        archived: Sequence[tuple[str, str]] = (),
+        drops: Sequence[Drop] = (),
+    ) -> None:
+        with self._lock:
+            by_id = {e.id: e for e in events}
+            self._events.update(by_id)
+            for job in jobs:
+                self._jobs[job.id] = job
+            for archive, event_id in archived:
+                event = by_id.get(event_id) or self._events[event_id]
+                self._archived.setdefault(archive, {})[event_id] = event
+            self._drops.extend(drops)
+
+    def get_event(self, event_id: str) -> Event | None:
+        with self._lock:
+            return self._events.get(event_id)
+
+    def due_jobs(self, now: float, limit: int) -> list[DeliveryJob]:
+        with self._lock:
+            due = sorted((j for j in self._jobs.values() if j.due_at <= now), key=lambda j: (j.due_at, j.id))
+            return due[:limit]
+
+    def next_due_at(self) -> float | None:
+        with self._lock:
+            return min((j.due_at for j in self._jobs.values()), default=None)
+
+    def pending_jobs(self) -> int:
+        with self._lock:
+            return len(self._jobs)
+
+    def settle(
+        self,
+        job: DeliveryJob,
+        attempt: Attempt,
+        *,
+        retry_at: float | None = None,
+        dead_letter: QueueMessage | None = None,
+        drop: Drop | None = None,
+    ) -> None:
+        with self._lock:
+            if retry_at is None:
+                self._jobs.pop(job.id, None)
+            else:
+                self._jobs[job.id] = replace(job, attempt=job.attempt + 1, due_at=retry_at)
+            self._attempts.setdefault(attempt.event_id, []).append(attempt)
+            if dead_letter is not None:
+                self._messages.setdefault(dead_letter.queue, {})[dead_letter.id] = dead_letter
+            if drop is not None:
+                self._drops.append(drop)
+
+    def attempts(self, event_id: str) -> list[Attempt]:
+        with self._lock:
+            return list(self._attempts.get(event_id, []))
+
+    def drops(self, limit: int = 100) -> list[Drop]:
+        with self._lock:
+            return list(reversed(self._drops))[:limit]
+
+    # archives
+    def archived_events(
+        self, archive: str, start: float, end: float, *, after: float | None = None, limit: int = 1000
+    ) -> list[Event]:
+        with self._lock:
+            events = [
+                e
+                for e in self._archived.get(archive, {}).values()
+                if start <= e.ingested_at < end and (after is None or e.ingested_at > after)
+            ]
+            return sorted(events, key=lambda e: (e.ingested_at, e.id))[:limit]
+
+    def archive_stats(self, archive: str) -> tuple[int, int]:
+        with self._lock:
+            events = self._archived.get(archive, {}).values()
+            return len(events), sum(len(e.detail.encode()) for e in events)
+
+    def expire_archived(self, archive: str, before: float) -> int:
+        with self._lock:
+            entries = self._archived.get(archive, {})
+            old = [k for k, e in entries.items() if e.ingested_at < before]
+            for k in old:
+                del entries[k]
+            return len(old)
+
+    # queues
+    def send_message(self, message: QueueMessage) -> None:
+        with self._lock:
+            self._messages.setdefault(message.queue, {})[message.id] = message
+
+    def receive_messages(
+        self, queue: str, max_count: int, visibility_timeout: float, now: float
+    ) -> list[QueueMessage]:
+        with self._lock:
+            box = self._messages.get(queue, {})
+            visible = sorted((m for m in box.values() if m.visible_at <= now), key=lambda m: (m.sent_at, m.id))
+            out = []
+            for m in visible[:max_count]:
+                taken = replace(
+                    m,
+                    receive_count=m.receive_count + 1,
+                    visible_at=now + visibility_timeout,
+                    receipt_handle=uuid.uuid4().hex,
+                )
+                box[m.id] = taken
+                out.append(taken)
+            return out
+
+    def delete_message(self, queue: str, receipt_handle: str) -> bool:
+        with self._lock:
+            box = self._messages.get(queue, {})
+            for mid, m in box.items():
+                if m.receipt_handle == receipt_handle:
+                    del box[mid]
+                    return True
+            return False
+
+    def change_visibility(self, queue: str, receipt_handle: str, visible_at: float) -> bool:
+        with self._lock:
+            box = self._messages.get(queue, {})
+            for mid, m in box.items():
+                if m.receipt_handle == receipt_handle:
+                    box[mid] = replace(m, visible_at=visible_at)
+                    return True
+            return False
+
+    def queue_counts(self, queue: str, now: float) -> tuple[int, int]:
+        with self._lock:
+            box = self._messages.get(queue, {}).values()
+            visible = sum(1 for m in box if m.visible_at <= now)
+            return visible, len(box) - visible
+
+    def purge_queue(self, queue: str) -> int:
+        with self._lock:
+            return len(self._messages.pop(queue, {}))
