@@ -216,6 +216,7 @@ class DeliveryJob:
     attempt: int  # attempts made so far
     due_at: float
     event_time: float  # when the event was ingested: MaximumEventAgeInSeconds counts from here
+    replay_name: str | None = None  # set for a replayed event: targets see it as `replay-name`
 
 
 @dataclass(frozen=True, slots=True)

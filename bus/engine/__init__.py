@@ -1,0 +1,5 @@
+"""The embedded EventBridge engine."""
+
+from bus.engine.engine import Engine, PutEventsResult
+
+__all__ = ["Engine", "PutEventsResult"]

@@ -1,0 +1,395 @@
+"""The embedded bus: EventBridge's control and data plane as a Python API.
+
+Every method mirrors an EventBridge API call (snake_case) and raises ``bus.errors`` types with
+AWS's codes and messages, so the wire layer is a thin translation. State lives in the store;
+the router keeps each bus's compiled patterns in memory and is rebuilt from the store at start.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from bus.clock import Clock, SystemClock, aws_time
+from bus.engine.ingest import EntryError, ValidEntry, bus_name, check_entries, validate_entry
+from bus.engine.router import Router
+from bus.errors import (
+    InvalidEventPatternError,
+    LimitExceeded,
+    ResourceAlreadyExists,
+    ResourceNotFound,
+    ValidationError,
+)
+from bus.model import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_REGION,
+    Bus,
+    DeliveryJob,
+    Drop,
+    Event,
+    Rule,
+    RuleState,
+    Target,
+    bus_key,
+    from_doc,
+    rule_key,
+    target_key,
+    to_doc,
+)
+from bus.patterns import InvalidEventPattern, compile_pattern
+from bus.store import Store
+
+__all__ = ["Engine", "PutEventsResult"]
+
+PutEventsResult = dict[
+    str, Any
+]  # {"FailedEntryCount": n, "Entries": [{"EventId"} | {"ErrorCode", "ErrorMessage"}]}
+
+MAX_TARGETS_PER_RULE = 5
+_NAME = re.compile(r"[\.\-_A-Za-z0-9]{1,64}")
+_BUS_NAME = re.compile(r"[/\.\-_A-Za-z0-9]{1,256}")
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        account: str = DEFAULT_ACCOUNT,
+        region: str = DEFAULT_REGION,
+        strict: bool = False,
+        pattern_quota: int = 2048,
+    ) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.account = account
+        self.region = region
+        self.strict = (
+            strict  # unknown bus in PutEvents: ResourceNotFoundException instead of AWS's silent drop
+        )
+        self.pattern_quota = pattern_quota
+        self.router = Router()
+        self._lock = threading.RLock()
+        self._targets: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._buses: set[str] = set()
+        self._listeners: list[Callable[[], None]] = []  # told when new delivery jobs exist
+        self._load()
+
+    # ------------------------------------------------------------------ arns
+    def bus_arn(self, name: str) -> str:
+        return f"arn:aws:events:{self.region}:{self.account}:event-bus/{name}"
+
+    def rule_arn(self, bus: str, name: str) -> str:
+        middle = name if bus == "default" else f"{bus}/{name}"
+        return f"arn:aws:events:{self.region}:{self.account}:rule/{middle}"
+
+    # ------------------------------------------------------------------ start-up
+    def _load(self) -> None:
+        if self.store.get_resource(*bus_key("default")) is None:
+            default = Bus("default", self.bus_arn("default"), created_at=self.clock.now())
+            self.store.put_resource(*bus_key("default"), to_doc(default))
+        self._buses = {key for key, _ in self.store.list_resources("bus")}
+        for _, doc in self.store.list_resources("rule"):
+            rule = from_doc(Rule, doc)
+            self.router.set_rule(rule.bus, rule.name, rule.event_pattern, rule.state is RuleState.ENABLED)
+        for key, _ in self.store.list_resources("target"):
+            bus, rule_name, target_id = key.split("/", 2)
+            self._targets[(bus, rule_name)] = (*self._targets.get((bus, rule_name), ()), target_id)
+        self.router.prepare()
+
+    def on_jobs(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` whenever events create delivery jobs (the delivery worker wakes on it)."""
+        self._listeners.append(listener)
+
+    # ------------------------------------------------------------------ buses
+    def create_event_bus(self, name: str, *, description: str = "") -> Bus:
+        if not _BUS_NAME.fullmatch(name) or name == "default":
+            raise ValidationError(f"Event bus name {name!r} is not valid.")
+        with self._lock:
+            if name in self._buses:
+                raise ResourceAlreadyExists(f"Event bus {name} already exists.")
+            created = Bus(name, self.bus_arn(name), description, self.clock.now())
+            self.store.put_resource(*bus_key(name), to_doc(created))
+            self._buses.add(name)
+        return created
+
+    def describe_event_bus(self, name_or_arn: str | None = None) -> Bus:
+        name = bus_name(name_or_arn)
+        doc = self.store.get_resource(*bus_key(name))
+        if doc is None:
+            raise ResourceNotFound(f"Event bus {name} does not exist.")
+        return from_doc(Bus, doc)
+
+    def list_event_buses(self, prefix: str = "") -> list[Bus]:
+        return [from_doc(Bus, doc) for _, doc in self.store.list_resources("bus", prefix)]
+
+    def delete_event_bus(self, name: str) -> None:
+        if name == "default":
+            raise ValidationError("Cannot delete event bus default.")
+        with self._lock:
+            for rule in self.list_rules(name) if name in self._buses else []:
+                for target in self.list_targets_by_rule(rule.name, event_bus_name=name):
+                    self.store.delete_resource(*target_key(name, rule.name, target.id))
+                self.store.delete_resource(*rule_key(name, rule.name))
+                self._targets.pop((name, rule.name), None)
+            self.store.delete_resource(*bus_key(name))
+            self._buses.discard(name)
+            self.router.drop_bus(name)
+
+    def _require_bus(self, name: str) -> None:
+        if name not in self._buses:
+            raise ResourceNotFound(f"Event bus {name} does not exist.")
+
+    # ------------------------------------------------------------------ rules
+    def put_rule(
+        self,
+        name: str,
+        *,
+        event_bus_name: str | None = None,
+        event_pattern: str | None = None,
+        schedule_expression: str | None = None,
+        state: str | RuleState = RuleState.ENABLED,
+        description: str = "",
+        role_arn: str | None = None,
+    ) -> str:
+        bus = bus_name(event_bus_name)
+        if not _NAME.fullmatch(name):
+            raise ValidationError(f"Rule name {name!r} is not valid.")
+        if event_pattern is None and schedule_expression is None:
+            raise ValidationError("Parameter(s) EventPattern or ScheduleExpression must be specified.")
+        if schedule_expression is not None and bus != "default":
+            raise ValidationError("ScheduleExpression is supported only on the default event bus.")
+        if event_pattern is not None:
+            try:
+                compile_pattern(event_pattern, max_length=self.pattern_quota)
+            except InvalidEventPattern as exc:
+                raise InvalidEventPatternError(exc.message) from None
+        with self._lock:
+            self._require_bus(bus)
+            previous = self.store.get_resource(*rule_key(bus, name))
+            created_at = previous["created_at"] if previous else self.clock.now()
+            rule = Rule(
+                name=name,
+                bus=bus,
+                arn=self.rule_arn(bus, name),
+                event_pattern=event_pattern,
+                schedule_expression=schedule_expression,
+                state=RuleState(state),
+                description=description,
+                role_arn=role_arn,
+                created_at=created_at,
+            )
+            self.store.put_resource(*rule_key(bus, name), to_doc(rule))
+            self.router.set_rule(bus, name, event_pattern, rule.state is RuleState.ENABLED)
+        return rule.arn
+
+    def describe_rule(self, name: str, *, event_bus_name: str | None = None) -> Rule:
+        bus = bus_name(event_bus_name)
+        doc = self.store.get_resource(*rule_key(bus, name))
+        if doc is None:
+            raise ResourceNotFound(f"Rule {name} does not exist on EventBus {bus}.")
+        return from_doc(Rule, doc)
+
+    def list_rules(self, event_bus_name: str | None = None, prefix: str = "") -> list[Rule]:
+        bus = bus_name(event_bus_name)
+        self._require_bus(bus)
+        return [from_doc(Rule, doc) for _, doc in self.store.list_resources("rule", f"{bus}/{prefix}")]
+
+    def _set_state(self, name: str, event_bus_name: str | None, state: RuleState) -> None:
+        with self._lock:
+            rule = replace(self.describe_rule(name, event_bus_name=event_bus_name), state=state)
+            self.store.put_resource(*rule_key(rule.bus, name), to_doc(rule))
+            self.router.set_rule(rule.bus, name, rule.event_pattern, state is RuleState.ENABLED)
+
+    def enable_rule(self, name: str, *, event_bus_name: str | None = None) -> None:
+        self._set_state(name, event_bus_name, RuleState.ENABLED)
+
+    def disable_rule(self, name: str, *, event_bus_name: str | None = None) -> None:
+        self._set_state(name, event_bus_name, RuleState.DISABLED)
+
+    def delete_rule(self, name: str, *, event_bus_name: str | None = None, force: bool = False) -> None:
+        bus = bus_name(event_bus_name)
+        with self._lock:
+            if self._targets.get((bus, name)):
+                if not force:
+                    raise ValidationError("Rule can't be deleted since it has targets.")
+                self.remove_targets(name, list(self._targets[(bus, name)]), event_bus_name=bus)
+            self.store.delete_resource(*rule_key(bus, name))
+            self.router.remove_rule(bus, name)
+
+    # ------------------------------------------------------------------ targets
+    def put_targets(
+        self, rule: str, targets: Sequence[Target], *, event_bus_name: str | None = None
+    ) -> list[dict[str, str]]:
+        """Add or replace targets; returns AWS's FailedEntries (empty when all succeeded)."""
+        bus = bus_name(event_bus_name)
+        with self._lock:
+            self.describe_rule(rule, event_bus_name=bus)
+            current = self._targets.get((bus, rule), ())
+            ids = list(dict.fromkeys([*current, *(t.id for t in targets)]))
+            if len(ids) > MAX_TARGETS_PER_RULE:
+                raise LimitExceeded("The requested resource exceeds the maximum number allowed.")
+            for target in targets:
+                _check_retry_policy(target)
+                self.store.put_resource(*target_key(bus, rule, target.id), to_doc(target))
+            self._targets[(bus, rule)] = tuple(ids)
+        return []
+
+    def remove_targets(
+        self, rule: str, ids: Sequence[str], *, event_bus_name: str | None = None
+    ) -> list[dict[str, str]]:
+        bus = bus_name(event_bus_name)
+        with self._lock:
+            self.describe_rule(rule, event_bus_name=bus)
+            for target_id in ids:
+                self.store.delete_resource(*target_key(bus, rule, target_id))
+            remaining = tuple(t for t in self._targets.get((bus, rule), ()) if t not in set(ids))
+            self._targets[(bus, rule)] = remaining
+        return []
+
+    def list_targets_by_rule(self, rule: str, *, event_bus_name: str | None = None) -> list[Target]:
+        bus = bus_name(event_bus_name)
+        self.describe_rule(rule, event_bus_name=bus)
+        return [from_doc(Target, doc) for _, doc in self.store.list_resources("target", f"{bus}/{rule}/")]
+
+    # ------------------------------------------------------------------ events
+    def put_events(
+        self, entries: Sequence[Mapping[str, Any]], *, trace_header: str | None = None
+    ) -> PutEventsResult:
+        check_entries(entries)
+        now = self.clock.now()
+        results: list[dict[str, str]] = []
+        events: list[Event] = []
+        jobs: list[DeliveryJob] = []
+        archived: list[tuple[str, str]] = []
+        drops: list[Drop] = []
+        for entry in entries:
+            valid = validate_entry(entry, trace_header)
+            if isinstance(valid, EntryError):
+                results.append({"ErrorCode": valid.code, "ErrorMessage": valid.message})
+                continue
+            if valid.bus not in self._buses and self.strict:
+                results.append(
+                    {
+                        "ErrorCode": "ResourceNotFoundException",
+                        "ErrorMessage": f"Event bus {valid.bus} does not exist.",
+                    }
+                )
+                continue
+            event = self._event(valid, now)
+            events.append(event)
+            results.append({"EventId": event.id})
+            if valid.bus not in self._buses:
+                # AWS accepts it and drops it; we drop it too, with a record of why
+                drops.append(Drop(event.id, f"event bus {valid.bus} does not exist", now, bus=valid.bus))
+                continue
+            self._route(event, now, jobs, archived)
+        if events:
+            self.store.append(events, jobs, archived, drops)
+        if jobs:
+            for listener in self._listeners:
+                listener()
+        failed = sum(1 for r in results if "ErrorCode" in r)
+        return {"FailedEntryCount": failed, "Entries": results}
+
+    def _event(self, entry: ValidEntry, now: float) -> Event:
+        return Event(
+            id=str(uuid.uuid4()),
+            bus=entry.bus,
+            source=entry.source,
+            detail_type=entry.detail_type,
+            detail=entry.detail,
+            resources=entry.resources,
+            time=aws_time(entry.time if entry.time is not None else now),
+            account=self.account,
+            region=self.region,
+            ingested_at=now,
+            trace_header=entry.trace_header,
+        )
+
+    def _route(
+        self,
+        event: Event,
+        now: float,
+        jobs: list[DeliveryJob],
+        archived: list[tuple[str, str]],
+        only_rules: Sequence[str] | None = None,
+    ) -> None:
+        envelope = event.envelope()
+        for rule in sorted(self.router.rules_for(event.bus, envelope, only_rules)):
+            for target_id in self._targets.get((event.bus, rule), ()):
+                jobs.append(
+                    DeliveryJob(
+                        str(uuid.uuid4()),
+                        event.id,
+                        event.bus,
+                        rule,
+                        target_id,
+                        0,
+                        now,
+                        now,
+                        event.replay_name,
+                    )
+                )
+        if event.replay_name is None:
+            archived.extend((name, event.id) for name in self.router.archives_for(event.bus, envelope))
+
+    def route_replayed(
+        self, event: Event, now: float, jobs: list[DeliveryJob], only_rules: Sequence[str] | None
+    ) -> None:
+        """Jobs for a replayed event (never archived again)."""
+        self._route(event, now, jobs, [], only_rules)
+
+    def notify(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    def forward(self, event: Event, target_bus: str) -> Event:
+        """Deliver an event to another bus (an event-bus target): a new event there, marked as forwarded."""
+        now = self.clock.now()
+        self._require_bus(target_bus)
+        copy = replace(
+            event,
+            id=str(uuid.uuid4()),
+            bus=target_bus,
+            ingested_at=now,
+            source_bus=event.bus,
+            replay_name=None,
+        )
+        jobs: list[DeliveryJob] = []
+        archived: list[tuple[str, str]] = []
+        self._route(copy, now, jobs, archived)
+        self.store.append([copy], jobs, archived)
+        if jobs:
+            for listener in self._listeners:
+                listener()
+        return copy
+
+    def test_event_pattern(self, event_pattern: str, event: str) -> bool:
+        """AWS's TestEventPattern: the event must be a full envelope."""
+        import json
+
+        try:
+            doc = json.loads(event)
+        except json.JSONDecodeError:
+            doc = None
+        required = ("id", "account", "source", "time", "region", "detail-type")
+        if not isinstance(doc, dict) or any(k not in doc for k in required):
+            raise ValidationError("Parameter Event is not valid.")
+        try:
+            return compile_pattern(event_pattern, max_length=self.pattern_quota).matches(doc)
+        except InvalidEventPattern as exc:
+            raise InvalidEventPatternError(exc.message) from None
+
+
+def _check_retry_policy(target: Target) -> None:
+    policy = target.retry_policy
+    if not 0 <= policy.maximum_retry_attempts <= 185:
+        raise ValidationError("RetryPolicy MaximumRetryAttempts must be between 0 and 185.")
+    if not 60 <= policy.maximum_event_age_seconds <= 86_400:
+        raise ValidationError("RetryPolicy MaximumEventAgeInSeconds must be between 60 and 86400.")

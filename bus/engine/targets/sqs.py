@@ -1,0 +1,113 @@
+"""SQS queues: as targets, and as the dead-letter queues of any target.
+
+A queue is a store resource under ``queue_key(name)``; the name is the last part of its ARN (the
+account and Region of the ARN are not checked: one local account). A FIFO queue needs a message
+group id, which AWS takes from the target's ``SqsParameters.MessageGroupId``; a FIFO queue can never
+be a dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from bus.engine.targets.base import ErrorCode, SendContext, SendResult, TargetKind, arn_resource
+from bus.model import Event, Queue, QueueMessage, Target, from_doc, queue_key
+from bus.store.base import Store
+
+__all__ = ["DeadLetter", "SqsKind", "dead_letter_message", "resolve_queue"]
+
+TRACE_HEADER = "AWSTraceHeader"
+
+
+def resolve_queue(store: Store, arn: str) -> Queue | None:
+    doc = store.get_resource(*queue_key(arn_resource(arn)))
+    return from_doc(Queue, doc) if doc is not None else None
+
+
+def _string(value: str) -> dict[str, str]:
+    return {"DataType": "String", "StringValue": value}
+
+
+def _system_attributes(event: Event) -> dict[str, str]:
+    return {TRACE_HEADER: event.trace_header} if event.trace_header else {}
+
+
+class SqsKind(TargetKind):
+    name = "sqs"
+    arn_pattern = re.compile(r"arn:aws[a-z-]*:sqs:")
+
+    def send(self, ctx: SendContext, target: Target, event: Event, body: str) -> SendResult:
+        queue = resolve_queue(ctx.store, target.arn)
+        if queue is None:
+            return SendResult.failed(
+                ErrorCode.NO_RESOURCE, f"Queue {target.arn} does not exist.", retryable=False
+            )
+        system = _system_attributes(event)
+        if queue.fifo:
+            group = _message_group_id(target)
+            if group is None:
+                return SendResult.failed(
+                    ErrorCode.INVALID_PARAMETER,
+                    "The request must contain the parameter MessageGroupId.",
+                    retryable=False,
+                )
+            system["MessageGroupId"] = group
+        now = ctx.clock.now()
+        ctx.store.send_message(
+            QueueMessage(
+                id=str(uuid.uuid4()),
+                queue=queue.name,
+                body=body,
+                sent_at=now,
+                system_attributes=system,
+                visible_at=now,
+            )
+        )
+        return SendResult.ok()
+
+
+def _message_group_id(target: Target) -> str | None:
+    """``SqsParameters.MessageGroupId`` once the model carries it (``Target.sqs_parameters``)."""
+    params: Any = getattr(target, "sqs_parameters", None)
+    group = params.get("MessageGroupId") if isinstance(params, dict) else None
+    return group if isinstance(group, str) and group else None
+
+
+class DeadLetter:
+    """Why a delivery gave up, in the words of AWS's dead-letter message attributes."""
+
+    def __init__(
+        self,
+        *,
+        rule_arn: str,
+        target_arn: str,
+        error_code: str,
+        error_message: str,
+        retry_attempts: int,
+        exhausted_condition: str | None,
+    ) -> None:
+        self.attributes = {
+            "RULE_ARN": _string(rule_arn),
+            "TARGET_ARN": _string(target_arn),
+            "ERROR_CODE": _string(error_code),
+            "ERROR_MESSAGE": _string(error_message),
+            "RETRY_ATTEMPTS": _string(str(retry_attempts)),
+        }
+        if exhausted_condition is not None:
+            self.attributes["EXHAUSTED_RETRY_CONDITION"] = _string(exhausted_condition)
+
+
+def dead_letter_message(queue: Queue, event: Event, body: str, why: DeadLetter, now: float) -> QueueMessage:
+    """The message a DLQ receives: the event as targets receive it, with the failure as attributes
+    and the event's X-Ray trace header as the ``AWSTraceHeader`` system attribute."""
+    return QueueMessage(
+        id=str(uuid.uuid4()),
+        queue=queue.name,
+        body=body,
+        sent_at=now,
+        attributes=dict(why.attributes),
+        system_attributes=_system_attributes(event),
+        visible_at=now,
+    )
