@@ -17,6 +17,7 @@ from typing import Any
 from bus.clock import Clock, SystemClock, aws_time
 from bus.engine.ingest import EntryError, ValidEntry, bus_name, check_entries, validate_entry
 from bus.engine.router import Router
+from bus.engine.schedule import parse_schedule
 from bus.errors import (
     InvalidEventPatternError,
     LimitExceeded,
@@ -164,6 +165,8 @@ class Engine:
             raise ValidationError("Parameter(s) EventPattern or ScheduleExpression must be specified.")
         if schedule_expression is not None and bus != "default":
             raise ValidationError("ScheduleExpression is supported only on the default event bus.")
+        if schedule_expression is not None:
+            parse_schedule(schedule_expression)
         if event_pattern is not None:
             try:
                 compile_pattern(event_pattern, max_length=self.pattern_quota)

@@ -128,3 +128,39 @@ def test_test_event_pattern_requires_a_full_envelope(engine: Engine) -> None:
         engine.test_event_pattern('{"source": ["s"]}', '{"source": "s"}')
     full = '{"id": "1", "account": "1", "source": "s", "time": "t", "region": "r", "detail-type": "d"}'
     assert engine.test_event_pattern('{"source": ["s"]}', full) is True
+
+
+def test_schedule_rules_fire_scheduled_events_to_their_targets_only() -> None:
+    from bus.engine.scheduler import Scheduler
+
+    clock = VirtualClock()
+    engine = Engine(MemoryStore(), clock=clock)
+    engine.put_rule("tick", schedule_expression="rate(5 minutes)")
+    engine.put_targets("tick", [Target("t", q("t"))])
+    engine.put_rule("catch-all", event_pattern='{"source": [{"prefix": ""}]}')
+    engine.put_targets("catch-all", [Target("c", q("c"))])
+    scheduler = Scheduler(engine)
+    assert scheduler.fire_due() == 0
+    clock.advance(5 * 60)
+    assert scheduler.fire_due() == 1
+    [job] = engine.store.due_jobs(clock.now(), 10)
+    assert (job.rule, job.target_id) == ("tick", "t")
+    event = engine.store.get_event(job.event_id)
+    assert event is not None
+    envelope = event.envelope()
+    assert (envelope["source"], envelope["detail-type"], envelope["detail"]) == (
+        "aws.events",
+        "Scheduled Event",
+        {},
+    )
+    assert envelope["resources"] == ["arn:aws:events:us-east-1:123456789012:rule/tick"]
+    clock.advance(10 * 60)
+    assert scheduler.fire_due() == 1  # missed firings are not caught up one by one
+
+
+@pytest.mark.parametrize(
+    "expression", ["rate(1 minutes)", "rate(0 minutes)", "cron(0 12 * * * *)", "cron(0 12)"]
+)
+def test_invalid_schedule_expressions_are_rejected(engine: Engine, expression: str) -> None:
+    with pytest.raises(ValidationError, match=r"^Parameter ScheduleExpression is not valid\.$"):
+        engine.put_rule("r", schedule_expression=expression)
