@@ -32,8 +32,7 @@ REQUIRED_RATE: Final[dict[Source | None, float]] = {
 }
 
 CASES: Final = load_pattern_cases()
-_BY_ID: Final = {case.id: case for case in CASES}
-if unknown := set(KNOWN_DISAGREEMENTS) - set(_BY_ID):
+if unknown := set(KNOWN_DISAGREEMENTS) - {case.id for case in CASES}:
     raise LookupError(f"KNOWN_DISAGREEMENTS names rows the corpus does not have: {sorted(unknown)}")
 
 
@@ -52,10 +51,11 @@ def _first_line(message: str) -> str:
     return message.split("\n", 1)[0]
 
 
-def _event_forms(case: PatternCase) -> list[str | dict[str, object]]:
-    """The event as text, and also as a dict when that loses nothing (it was stored as an object)."""
+def _event_forms(case: PatternCase) -> list[str | bytes | dict[str, object]]:
+    """The event as text and as UTF-8 bytes, and as a dict when that loses nothing (it was
+    stored as an object, so no number or duplicate key is at stake)."""
     assert case.event_text is not None, f"{case.id}: a match/no_match case needs an event"
-    forms: list[str | dict[str, object]] = [case.event_text]
+    forms: list[str | bytes | dict[str, object]] = [case.event_text, case.event_text.encode("utf-8")]
     parsed = json.loads(case.event_text)
     if isinstance(parsed, dict) and json.dumps(parsed) == case.event_text:
         forms.append(parsed)

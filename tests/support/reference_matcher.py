@@ -28,6 +28,7 @@ True
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 import math
 import re
@@ -115,7 +116,7 @@ def _flatten(event: Mapping[str, Any]) -> dict[str, list[_Leaf]]:
     ``Event``: a scalar in an array cannot share that array with another field anyway.
     """
     out: dict[str, list[_Leaf]] = {}
-    counter = iter(range(1 << 62))
+    counter = itertools.count()
 
     def walk(node: Any, path: str, membership: tuple[tuple[int, int], ...]) -> None:
         if isinstance(node, Mapping):

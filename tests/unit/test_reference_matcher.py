@@ -227,6 +227,13 @@ class TestStrings:
         assert m({"a": [{"suffix": {"equals-ignore-case": ".png"}}]}, {"a": "image.PNG"})
         assert not m({"a": [{"equals-ignore-case": "5"}]}, {"a": 5})
 
+    def test_ignore_case_is_per_pattern_character(self) -> None:
+        # Ruler's EqualsIgnoreCaseParser: each pattern character may appear in the event as its
+        # lower-case or upper-case form (Locale.ROOT), so "ß" also matches "SS"; the event is
+        # not case-folded as a whole.
+        assert m({"a": [{"equals-ignore-case": "straße"}]}, {"a": "STRASSE"})
+        assert m({"a": [{"equals-ignore-case": "É"}]}, {"a": "é"})
+
     def test_wildcard(self) -> None:
         assert m({"a": [{"wildcard": "a*c"}]}, {"a": "ac"})  # * may be empty
         assert m({"a": [{"wildcard": "a*c"}]}, {"a": "abbbc"})
