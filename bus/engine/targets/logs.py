@@ -54,5 +54,7 @@ class LogsKind(TargetKind):
                 with path.open("a", encoding="utf-8") as out:
                     out.write(line + "\n")
         except OSError as exc:
-            return SendResult.failed(ErrorCode.INTERNAL_ERROR, f"Could not write {path}: {exc}", retryable=True)
+            return SendResult.failed(
+                ErrorCode.INTERNAL_ERROR, f"Could not write {path}: {exc}", retryable=True
+            )
         return SendResult.ok()

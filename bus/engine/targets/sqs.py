@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from bus.engine.targets.base import ErrorCode, SendContext, SendResult, TargetKind, arn_resource
 from bus.model import Event, Queue, QueueMessage, Target, from_doc, queue_key
 from bus.store.base import Store
 
-__all__ = ["DeadLetter", "SqsKind", "dead_letter_message", "resolve_queue"]
+__all__ = ["DeadLetter", "SqsKind", "dead_letter", "resolve_queue"]
 
 TRACE_HEADER = "AWSTraceHeader"
 
@@ -75,39 +76,45 @@ def _message_group_id(target: Target) -> str | None:
     return group if isinstance(group, str) and group else None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeadLetter:
     """Why a delivery gave up, in the words of AWS's dead-letter message attributes."""
 
-    def __init__(
-        self,
-        *,
-        rule_arn: str,
-        target_arn: str,
-        error_code: str,
-        error_message: str,
-        retry_attempts: int,
-        exhausted_condition: str | None,
-    ) -> None:
-        self.attributes = {
-            "RULE_ARN": _string(rule_arn),
-            "TARGET_ARN": _string(target_arn),
-            "ERROR_CODE": _string(error_code),
-            "ERROR_MESSAGE": _string(error_message),
-            "RETRY_ATTEMPTS": _string(str(retry_attempts)),
+    rule_arn: str
+    target_arn: str
+    error_code: str
+    error_message: str
+    retry_attempts: int
+    exhausted_condition: str | None  # only when a RetryPolicy limit ended the retries
+
+    def attributes(self) -> dict[str, dict[str, str]]:
+        attributes = {
+            "RULE_ARN": _string(self.rule_arn),
+            "TARGET_ARN": _string(self.target_arn),
+            "ERROR_CODE": _string(self.error_code),
+            "ERROR_MESSAGE": _string(self.error_message),
+            "RETRY_ATTEMPTS": _string(str(self.retry_attempts)),
         }
-        if exhausted_condition is not None:
-            self.attributes["EXHAUSTED_RETRY_CONDITION"] = _string(exhausted_condition)
+        if self.exhausted_condition is not None:
+            attributes["EXHAUSTED_RETRY_CONDITION"] = _string(self.exhausted_condition)
+        return attributes
 
 
-def dead_letter_message(queue: Queue, event: Event, body: str, why: DeadLetter, now: float) -> QueueMessage:
-    """The message a DLQ receives: the event as targets receive it, with the failure as attributes
-    and the event's X-Ray trace header as the ``AWSTraceHeader`` system attribute."""
+def dead_letter(
+    store: Store, queue_arn: str, event: Event, body: str, why: DeadLetter, now: float
+) -> QueueMessage | str:
+    """The message a DLQ receives, or why it cannot receive one (missing, or FIFO: AWS accepts only
+    standard queues as DLQs). The body is the event as targets receive it untransformed; the event's
+    X-Ray trace header becomes the ``AWSTraceHeader`` system attribute."""
+    queue = resolve_queue(store, queue_arn)
+    if queue is None or queue.fifo:
+        return f"dead-letter queue {queue_arn} {'does not exist' if queue is None else 'is a FIFO queue'}"
     return QueueMessage(
         id=str(uuid.uuid4()),
         queue=queue.name,
         body=body,
         sent_at=now,
-        attributes=dict(why.attributes),
+        attributes=why.attributes(),
         system_attributes=_system_attributes(event),
         visible_at=now,
     )

@@ -1,0 +1,182 @@
+"""EventBridge's CloudWatch metrics, counted in process (namespace ``AWS/Events``).
+
+Names, dimensions and meanings follow "Monitoring Amazon EventBridge" (eb-monitoring):
+
+- ``MatchedEvents`` (no dimension): events that matched any rule.
+- ``TriggeredRules`` (RuleName): rules that matched an event.
+- ``InvocationAttempts``: every attempt to invoke a target, retries included.
+- ``SuccessfulInvocationAttempts``: attempts that delivered.
+- ``RetryInvocationAttempts``: attempts that were retries.
+- ``Invocations``: invocations that succeeded or failed permanently; retried attempts are not counted
+  until the invocation fails permanently.
+- ``FailedInvocations``: invocations that failed permanently (not those that succeeded after retries).
+- ``InvocationsSentToDlq`` / ``InvocationsFailedToBeSentToDlq``: failed invocations moved, or not, to a DLQ.
+- ``IngestionToInvocationStartLatency`` (ms): ingestion to the *first* attempt;
+  ``IngestionToInvocationSuccessLatency`` (ms): ingestion to the successful attempt.
+
+Rule metrics carry ``RuleName`` alone on the default bus and ``EventBusName`` + ``RuleName`` on a
+custom bus, as AWS does. Our extension: the same counters per target, in namespace ``choreo/Targets``
+with ``EventBusName``, ``RuleName`` and ``TargetId``. AWS's ``DeadLetterInvocations`` (loops) and
+``ThrottledRules`` are not produced.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import threading
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from bus.model import Outcome
+
+__all__ = ["AWS_NAMESPACE", "TARGET_NAMESPACE", "Dimensions", "MetricName", "Metrics", "rule_dimensions"]
+
+AWS_NAMESPACE = "AWS/Events"
+TARGET_NAMESPACE = "choreo/Targets"
+Dimensions = tuple[tuple[str, str], ...]
+_SAMPLES = 10_000  # latency samples kept per series for percentiles; count and sum stay exact
+
+
+class MetricName(enum.StrEnum):
+    MATCHED_EVENTS = "MatchedEvents"
+    TRIGGERED_RULES = "TriggeredRules"
+    INVOCATION_ATTEMPTS = "InvocationAttempts"
+    SUCCESSFUL_INVOCATION_ATTEMPTS = "SuccessfulInvocationAttempts"
+    RETRY_INVOCATION_ATTEMPTS = "RetryInvocationAttempts"
+    INVOCATIONS = "Invocations"
+    FAILED_INVOCATIONS = "FailedInvocations"
+    INVOCATIONS_SENT_TO_DLQ = "InvocationsSentToDlq"
+    INVOCATIONS_FAILED_TO_BE_SENT_TO_DLQ = "InvocationsFailedToBeSentToDlq"
+    INGESTION_TO_INVOCATION_START_LATENCY = "IngestionToInvocationStartLatency"
+    INGESTION_TO_INVOCATION_SUCCESS_LATENCY = "IngestionToInvocationSuccessLatency"
+
+
+def rule_dimensions(bus: str, rule: str) -> Dimensions:
+    return (("RuleName", rule),) if bus == "default" else (("EventBusName", bus), ("RuleName", rule))
+
+
+def _target_dimensions(bus: str, rule: str, target_id: str) -> Dimensions:
+    return (("EventBusName", bus), ("RuleName", rule), ("TargetId", target_id))
+
+
+_FINAL: dict[Outcome, tuple[MetricName, ...]] = {
+    Outcome.DELIVERED: (MetricName.INVOCATIONS,),
+    Outcome.DEAD_LETTERED: (
+        MetricName.INVOCATIONS,
+        MetricName.FAILED_INVOCATIONS,
+        MetricName.INVOCATIONS_SENT_TO_DLQ,
+    ),
+    Outcome.DROPPED: (MetricName.INVOCATIONS, MetricName.FAILED_INVOCATIONS),
+    Outcome.RETRY: (),
+}
+
+
+class _Series:
+    __slots__ = ("count", "samples", "total")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.samples: deque[float] = deque(maxlen=_SAMPLES)
+
+    def summary(self) -> dict[str, float]:
+        ordered = sorted(self.samples)
+        out = {"count": float(self.count), "sum": self.total}
+        if ordered:
+            out |= {"min": ordered[0], "max": ordered[-1]}
+            for p in (50, 90, 99):
+                out[f"p{p}"] = ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+        return out
+
+
+class Metrics:
+    """Thread-safe counters and latency series; ``snapshot()`` returns plain, JSON-ready data."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counters: dict[tuple[str, str, Dimensions], float] = {}
+        self._series: dict[tuple[str, Dimensions], _Series] = {}
+
+    # ------------------------------------------------------------------ primitives
+    def incr(
+        self, name: str, dims: Dimensions = (), value: float = 1.0, *, namespace: str = AWS_NAMESPACE
+    ) -> None:
+        key = (namespace, name, dims)
+        with self._lock:
+            self._counters[key] = self._counters.get(key, 0.0) + value
+
+    def observe(self, name: str, value: float, dims: Dimensions = ()) -> None:
+        with self._lock:
+            series = self._series.setdefault((name, dims), _Series())
+            series.count += 1
+            series.total += value
+            series.samples.append(value)
+
+    def count(self, name: str, dims: Dimensions = (), *, namespace: str = AWS_NAMESPACE) -> float:
+        with self._lock:
+            return self._counters.get((namespace, name, dims), 0.0)
+
+    def total(self, name: str, *, namespace: str = AWS_NAMESPACE) -> float:
+        """The sum over every dimension combination (CloudWatch's account-wide view)."""
+        with self._lock:
+            return sum(v for (ns, n, _), v in self._counters.items() if ns == namespace and n == name)
+
+    def latency(self, name: str, dims: Dimensions = ()) -> dict[str, float]:
+        with self._lock:
+            series = self._series.get((name, dims))
+            return series.summary() if series else {"count": 0.0, "sum": 0.0}
+
+    # ------------------------------------------------------------------ EventBridge's definitions
+    def matched(self, bus: str, rules: Iterable[str]) -> None:
+        """The router matched an event against ``rules`` (possibly none)."""
+        names = list(rules)
+        if names:
+            self.incr(MetricName.MATCHED_EVENTS)
+        for rule in names:
+            self.incr(MetricName.TRIGGERED_RULES, rule_dimensions(bus, rule))
+
+    def latency_sample(self, name: str, bus: str, rule: str, millis: float) -> None:
+        """A latency, account-wide (AWS's dimension "None") and per rule."""
+        self.observe(name, max(0.0, millis))
+        self.observe(name, max(0.0, millis), rule_dimensions(bus, rule))
+
+    def attempt(self, bus: str, rule: str, target_id: str, *, retry: bool, delivered: bool) -> None:
+        names = [MetricName.INVOCATION_ATTEMPTS]
+        names += [MetricName.RETRY_INVOCATION_ATTEMPTS] if retry else []
+        names += [MetricName.SUCCESSFUL_INVOCATION_ATTEMPTS] if delivered else []
+        self._both(names, bus, rule, target_id)
+
+    def final(
+        self, bus: str, rule: str, target_id: str, outcome: Outcome, *, dlq_failed: bool = False
+    ) -> None:
+        """An invocation ended: delivered, or failed permanently (dead-lettered or dropped)."""
+        names = list(_FINAL[outcome])
+        names += [MetricName.INVOCATIONS_FAILED_TO_BE_SENT_TO_DLQ] if dlq_failed else []
+        self._both(names, bus, rule, target_id)
+
+    def _both(self, names: Iterable[str], bus: str, rule: str, target_id: str) -> None:
+        for name in names:
+            self.incr(name, rule_dimensions(bus, rule))
+            self.incr(name, _target_dimensions(bus, rule, target_id), namespace=TARGET_NAMESPACE)
+
+    # ------------------------------------------------------------------ reading
+    def snapshot(self) -> dict[str, Any]:
+        """``{"counters": [{"Namespace", "MetricName", "Dimensions", "Value"}...], "latencies": [...]}``."""
+        with self._lock:
+            counters = [
+                {"Namespace": ns, "MetricName": name, "Dimensions": dict(dims), "Value": value}
+                for (ns, name, dims), value in sorted(self._counters.items())
+            ]
+            latencies = [
+                {
+                    "Namespace": AWS_NAMESPACE,
+                    "MetricName": name,
+                    "Dimensions": dict(dims),
+                    "Unit": "Milliseconds",
+                    **series.summary(),
+                }
+                for (name, dims), series in sorted(self._series.items())
+            ]
+        return {"counters": counters, "latencies": latencies}
