@@ -121,6 +121,7 @@ class Target:
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
     dead_letter_config: DeadLetterConfig | None = None
     http_parameters: dict[str, Any] | None = None
+    sqs_parameters: dict[str, Any] | None = None  # {"MessageGroupId": ...} for FIFO queue targets
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from bus.clock import Clock, SystemClock, aws_time
 from bus.engine.ingest import EntryError, ValidEntry, bus_name, check_entries, validate_entry
+from bus.engine.metrics import Metrics
 from bus.engine.router import Router
 from bus.engine.schedule import parse_schedule
 from bus.errors import (
@@ -65,6 +66,7 @@ class Engine:
         region: str = DEFAULT_REGION,
         strict: bool = False,
         pattern_quota: int = 2048,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.clock = clock or SystemClock()
@@ -74,6 +76,7 @@ class Engine:
             strict  # unknown bus in PutEvents: ResourceNotFoundException instead of AWS's silent drop
         )
         self.pattern_quota = pattern_quota
+        self.metrics = metrics
         self.router = Router()
         self._lock = threading.RLock()
         self._targets: dict[tuple[str, str], tuple[str, ...]] = {}
@@ -324,7 +327,10 @@ class Engine:
         only_rules: Sequence[str] | None = None,
     ) -> None:
         envelope = event.envelope()
-        for rule in sorted(self.router.rules_for(event.bus, envelope, only_rules)):
+        rules = sorted(self.router.rules_for(event.bus, envelope, only_rules))
+        if self.metrics is not None and rules:
+            self.metrics.matched(event.bus, rules)
+        for rule in rules:
             for target_id in self._targets.get((event.bus, rule), ()):
                 jobs.append(
                     DeliveryJob(

@@ -1,0 +1,136 @@
+"""The embedded bus, assembled: durable store, engine, archives, schedules and delivery threads.
+
+    with LocalBus(".choreo") as bus:
+        bus.create_queue("orders-q")
+        bus.engine.put_rule("r", event_pattern='{"source": ["shop"]}')
+        bus.engine.put_targets("r", [Target("q", bus.queue_arn("orders-q"))])
+        bus.engine.put_events([{"Source": "shop", "DetailType": "x", "Detail": "{}"}])
+
+Everything accepted is committed before ``put_events`` returns; delivery runs in the worker's
+threads; a housekeeping thread fires schedule rules, advances replays and applies archive
+retention. Stopping waits for in-flight deliveries; jobs not yet run stay in the store and run
+after the next start (at-least-once).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+from bus.clock import Clock
+from bus.engine.archives import Archives
+from bus.engine.delivery import Deliverer, DeliveryWorker
+from bus.engine.engine import Engine
+from bus.engine.metrics import Metrics
+from bus.engine.scheduler import Scheduler
+from bus.engine.targets import DeliveryContext, FunctionInvoker, default_registry
+from bus.errors import ResourceAlreadyExists
+from bus.model import DEFAULT_ACCOUNT, DEFAULT_REGION, Queue, queue_key, to_doc
+from bus.store import Store
+
+__all__ = ["LocalBus"]
+
+_HOUSEKEEPING_SECONDS = 1.0
+
+
+class LocalBus:
+    def __init__(
+        self,
+        data_dir: str | Path = ".choreo",
+        *,
+        store: Store | None = None,
+        clock: Clock | None = None,
+        durability: Literal["normal", "full"] = "normal",
+        account: str = DEFAULT_ACCOUNT,
+        region: str = DEFAULT_REGION,
+        strict: bool = False,
+        endpoint: str = "http://127.0.0.1:4010",
+        invoker: FunctionInvoker | None = None,
+        workers: int = 4,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        if store is None:
+            from bus.store.sqlite import SqliteStore
+
+            store = SqliteStore(self.data_dir / "bus.db", durability=durability)
+        self.store = store
+        self.endpoint = endpoint.rstrip("/")
+        self.metrics = Metrics()
+        self.engine = Engine(
+            store, clock=clock, account=account, region=region, strict=strict, metrics=self.metrics
+        )
+        self.archives = Archives(self.engine)
+        self.scheduler = Scheduler(self.engine)
+        self.registry = default_registry(http_timeout=5.0)
+        context = DeliveryContext(data_dir=self.data_dir, forward=self.engine.forward, invoker=invoker)
+        self.deliverer = Deliverer(store, self.engine.clock, self.registry, context, self.metrics)
+        self.worker = DeliveryWorker(self.deliverer, workers=workers)
+        self.engine.on_jobs(self.worker.notify)
+        self._stop = threading.Event()
+        self._housekeeper: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> LocalBus:
+        self.worker.start()
+        self._stop.clear()
+        self._housekeeper = threading.Thread(
+            target=self._housekeeping, name="choreo-housekeeping", daemon=True
+        )
+        self._housekeeper.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._housekeeper is not None:
+            self._housekeeper.join(timeout)
+            self._housekeeper = None
+        self.worker.stop(timeout)
+        self.registry.close()
+        self.store.close()
+
+    def __enter__(self) -> LocalBus:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def housekeeping_once(self) -> None:
+        """Fire due schedules, advance replays, apply retention (the background thread's one step)."""
+        self.scheduler.refresh()
+        self.scheduler.fire_due()
+        self.archives.step()
+        self.archives.expire()
+
+    def _housekeeping(self) -> None:
+        while not self._stop.wait(_HOUSEKEEPING_SECONDS):
+            self.housekeeping_once()
+
+    # ------------------------------------------------------------------ local resources
+    def queue_arn(self, name: str) -> str:
+        return f"arn:aws:sqs:{self.engine.region}:{self.engine.account}:{name}"
+
+    def queue_url(self, name: str) -> str:
+        return f"{self.endpoint}/{self.engine.account}/{name}"
+
+    def create_queue(self, name: str, *, visibility_timeout: int = 30) -> Queue:
+        if self.store.get_resource(*queue_key(name)) is not None:
+            raise ResourceAlreadyExists(f"Queue {name} already exists.")
+        queue = Queue(
+            name=name,
+            arn=self.queue_arn(name),
+            url=self.queue_url(name),
+            fifo=name.endswith(".fifo"),
+            visibility_timeout=visibility_timeout,
+            created_at=self.engine.clock.now(),
+        )
+        self.store.put_resource(*queue_key(name), to_doc(queue))
+        return queue
+
+    def create_log_group(self, name: str) -> str:
+        arn = f"arn:aws:logs:{self.engine.region}:{self.engine.account}:log-group:{name}"
+        self.store.put_resource("log_group", name, {"name": name, "arn": arn})
+        return arn
