@@ -1,121 +1,162 @@
-"""Rules and targets from a CloudFormation/SAM template.
+"""``load_template``: a SAM/CloudFormation template as the engine's records.
 
-The YAML is read with cfn-lint's loader, which understands the short intrinsic tags
-(``!Ref``, ``!GetAtt``, ``!Sub``). References to resources of the same template are shown by
-logical id (``OrdersBus``, ``FraudCheckQueue``): locally there is no stack to resolve them
-against, and the logical id is what a person reading the template recognises.
+The file is read as CloudFormation reads it, SAM resources are expanded by aws-sam-translator
+(``_sam``), parameters take their overrides or defaults, conditions are decided, and every
+intrinsic is resolved against one local stack (``_identity``, ``_intrinsics``). Resources whose
+Condition is false are not created, as on AWS.
+
+Resource types fall in three groups: those loaded into records (``BUILDERS``); those with no
+local effect, dropped silently (IAM roles and policies, Lambda permissions, queue and bus
+policies: choreo does not check permissions; Lambda versions and aliases: targets name them by
+ARN and the function itself is loaded); and all others, skipped with a one-line notice in
+``Configuration.skipped``.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import cfn_yaml
+from bus.model import DEFAULT_ACCOUNT, DEFAULT_REGION
+from bus.template import _events, _services
+from bus.template._build import Build, Builder
+from bus.template._checks import check_references
+from bus.template._config import Configuration
+from bus.template._errors import TemplateError
+from bus.template._identity import Stack
+from bus.template._parameters import parameter_values
+from bus.template._sam import SERVERLESS_TRANSFORM, expand, transforms_of
+from bus.template._yaml import read_template
 
-__all__ = ["RuleSpec", "TargetSpec", "TemplateError", "load_rules"]
+__all__ = ["DEFAULT_ENDPOINT", "load_template"]
 
+DEFAULT_ENDPOINT = "http://127.0.0.1:4010"
 
-class TemplateError(ValueError):
-    """The template cannot be read, or a rule in it is malformed; says which and where."""
-
-
-@dataclass(frozen=True, slots=True)
-class TargetSpec:
-    id: str
-    arn: str
-    input_transformer: dict[str, Any] | None = None
-    input_path: str | None = None
-    input: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSpec:
-    logical_id: str
-    bus: str
-    event_pattern: str | None
-    schedule: str | None
-    enabled: bool
-    description: str = ""
-    targets: tuple[TargetSpec, ...] = field(default_factory=tuple)
-
-
-def _ref(value: Any) -> str:
-    """A plain string, or the logical id behind Ref / Fn::GetAtt / Fn::Sub."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        ((fn, arg),) = value.items()
-        if fn == "Ref":
-            return str(arg)
-        if fn == "Fn::GetAtt":
-            return str(arg[0] if isinstance(arg, list) else str(arg).split(".")[0])
-        if fn == "Fn::Sub":
-            return str(arg[0] if isinstance(arg, list) else arg)
-    return json.dumps(value)
+BUILDERS: dict[str, Builder] = {**_events.BUILDERS, **_services.BUILDERS}
+IGNORED = frozenset(
+    {
+        "AWS::IAM::Role",
+        "AWS::IAM::Policy",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::Lambda::Permission",
+        "AWS::Lambda::Version",
+        "AWS::Lambda::Alias",
+        "AWS::SQS::QueuePolicy",
+        "AWS::SNS::TopicPolicy",
+        "AWS::Events::EventBusPolicy",
+        "AWS::Logs::ResourcePolicy",
+    }
+)
+_PSEUDO = (
+    "AWS::AccountId",
+    "AWS::Region",
+    "AWS::StackName",
+    "AWS::StackId",
+    "AWS::Partition",
+    "AWS::URLSuffix",
+    "AWS::NotificationARNs",
+    "AWS::NoValue",
+)
 
 
-def _json_scalar(value: Any) -> str:
-    """CloudFormation reads YAML dates and times as text; so do we (``2024-01-01`` stays a string)."""
-    if isinstance(value, date | datetime | time):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON")
+def load_template(
+    path: str | Path,
+    *,
+    parameters: Mapping[str, str] | None = None,
+    account: str = DEFAULT_ACCOUNT,
+    region: str = DEFAULT_REGION,
+    stack_name: str = "choreo",
+    endpoint: str = DEFAULT_ENDPOINT,
+    max_pattern_length: int = 2048,
+) -> Configuration:
+    """Everything the template at ``path`` configures, as one stack named ``stack_name``.
 
-
-def load_rules(path: str | Path) -> list[RuleSpec]:
-    """Every AWS::Events::Rule of the template, in template order."""
+    ``parameters`` override the template's parameter defaults; ``endpoint`` is where the local
+    SQS API listens (queue URLs are ``{endpoint}/{account}/{name}``); ``max_pattern_length`` is
+    the account's event-pattern size quota (2,048 on AWS unless raised, at most 4,096).
+    Raises TemplateError naming the file, the resource and the reason.
+    """
     try:
-        doc = cfn_yaml.load(str(path))
-    except FileNotFoundError as exc:
-        raise TemplateError(f"{path}: no such file") from exc
-    except Exception as exc:  # the loader raises several unrelated types for bad YAML
-        raise TemplateError(f"{path}: not a readable template: {exc}") from exc
-    resources = doc.get("Resources") if isinstance(doc, dict) else None
-    if not isinstance(resources, dict):
-        raise TemplateError(f"{path}: no Resources section")
-    rules = []
-    for logical_id, resource in resources.items():
-        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Events::Rule":
-            continue
-        where = f"{path}: {logical_id}"
-        props = resource.get("Properties") or {}
-        if not isinstance(props, dict):
-            raise TemplateError(f"{where}: Properties must be a mapping")
-        pattern = props.get("EventPattern")
-        if pattern is not None and not isinstance(pattern, str):
-            try:
-                pattern = json.dumps(pattern, default=_json_scalar)
-            except TypeError as exc:
-                raise TemplateError(f"{where}: EventPattern is not JSON: {exc}") from exc
-        raw_targets = props.get("Targets") or []
-        if not isinstance(raw_targets, list):
-            raise TemplateError(f"{where}: Targets must be a list")
-        targets = []
-        for t in raw_targets:
-            if not isinstance(t, dict) or "Id" not in t or "Arn" not in t:
-                raise TemplateError(f"{where}: every target needs Id and Arn")
-            transformer = t.get("InputTransformer")
-            targets.append(
-                TargetSpec(
-                    id=str(t["Id"]),
-                    arn=_ref(t["Arn"]),
-                    input_transformer=dict(transformer) if transformer else None,
-                    input_path=t.get("InputPath"),
-                    input=t.get("Input"),
-                )
-            )
-        rules.append(
-            RuleSpec(
-                logical_id=str(logical_id),
-                bus=_ref(props.get("EventBusName", "default")),
-                event_pattern=pattern,
-                schedule=props.get("ScheduleExpression"),
-                enabled=props.get("State", "ENABLED") == "ENABLED",
-                description=str(props.get("Description", "")),
-                targets=tuple(targets),
-            )
+        return _load(
+            read_template(path),
+            parameters=parameters,
+            account=account,
+            region=region,
+            stack_name=stack_name,
+            endpoint=endpoint,
+            max_pattern_length=max_pattern_length,
         )
-    return rules
+    except TemplateError as exc:
+        raise TemplateError(f"{path}: {exc.message}", resource=exc.resource) from exc
+
+
+def _load(
+    doc: dict[str, Any],
+    *,
+    parameters: Mapping[str, str] | None,
+    account: str,
+    region: str,
+    stack_name: str,
+    endpoint: str,
+    max_pattern_length: int,
+) -> Configuration:
+    _resources(doc)
+    values = parameter_values(doc.get("Parameters"), parameters)
+    code_uris: Mapping[str, str | None] = {}
+    notices: list[str] = []
+    if transforms_of(doc):
+        doc, code_uris, notices = expand(
+            doc, parameters=dict(values), account=account, region=region, stack_name=stack_name
+        )
+    resources = _resources(doc)
+    conditions = _section(doc, "Conditions")
+    check_references(resources, doc.get("Outputs"), names=[*_PSEUDO, *values], conditions=conditions)
+    stack = Stack(
+        resources,
+        parameters=values,
+        conditions=conditions,
+        mappings=_section(doc, "Mappings"),
+        account=account,
+        region=region,
+        stack_name=stack_name,
+        endpoint=endpoint,
+    )
+    build = Build(stack, max_pattern_length=max_pattern_length, code_uris=code_uris)
+    build.notices.extend(notices)
+    for logical_id, resource in resources.items():
+        if not stack.created(logical_id):
+            continue
+        kind = resource["Type"]
+        builder = BUILDERS.get(kind)
+        if builder is not None:
+            builder(build, logical_id)
+        elif kind not in IGNORED:
+            build.notices.append(_skipped(logical_id, kind))
+    return build.configuration()
+
+
+def _resources(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    resources = doc.get("Resources")
+    if not isinstance(resources, dict) or not resources:
+        raise TemplateError("no Resources section (a template declares at least one resource)")
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, dict):
+            raise TemplateError(f"{logical_id}: a resource must be a mapping", resource=str(logical_id))
+        if not isinstance(resource.get("Type"), str):
+            raise TemplateError(f"{logical_id}: Type is required and must be text", resource=str(logical_id))
+    return resources
+
+
+def _section(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    section = doc.get(name) or {}
+    if not isinstance(section, dict):
+        raise TemplateError(f"{name} must be a mapping")
+    return section
+
+
+def _skipped(logical_id: str, kind: str) -> str:
+    notice = f"{logical_id} ({kind}): not loaded; choreo does not model this type"
+    if kind.startswith("AWS::Serverless::"):
+        notice += f" without Transform: {SERVERLESS_TRANSFORM}"
+    return notice
