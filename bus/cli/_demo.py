@@ -1,29 +1,27 @@
-"""``choreo demo``: route the sample events through the rules of template.yaml.
+"""``choreo demo``: the sample events through the embedded bus configured by template.yaml.
 
-Until the full engine exists this shows the routing decision itself: for each sample event,
-every rule of the template, whether it matches, the targets that would receive the event (with
-the body an InputTransformer would produce) and, for rules that do not match, why not.
+The real engine runs: the template is applied to a durable bus in a scratch data directory, each
+sample event is published with PutEvents, delivery runs in the background, and the demo shows for
+every event which rules matched (and, for those that did not, why), then what each queue target
+received, dead letters and drops included.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from bus.patterns import PatternSet, compile_pattern, explain
-from bus.template import RuleSpec, TemplateError, load_rules
-from bus.transform import InputTransformer, TransformError
+from bus.engine.runtime import LocalBus
+from bus.patterns import explain
+from bus.template import Configuration, TemplateError, load_template
 
-_DEMO_ACCOUNT, _DEMO_REGION = "123456789012", "us-east-1"
-
-
-def _rule_arn(rule: RuleSpec) -> str:
-    bus = "" if rule.bus == "default" else f"{rule.bus}/"
-    return f"arn:aws:events:{_DEMO_REGION}:{_DEMO_ACCOUNT}:rule/{bus}{rule.logical_id}"
+_WAIT_SECONDS = 30.0
 
 
 def demo(
@@ -31,53 +29,97 @@ def demo(
         "template.yaml"
     ),
     events: Annotated[Path, typer.Option(help="Folder of sample events (*.json).")] = Path("samples/events"),
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Keep the bus's data here (default: a scratch directory).")
+    ] = None,
 ) -> None:
-    """Show which rule and target of TEMPLATE each sample event reaches, and why."""
+    """Publish the sample events to the bus TEMPLATE configures and show where each one went."""
     out = Console(highlight=False)
     try:
-        rules = [r for r in load_rules(template) if r.event_pattern and r.enabled]
+        config = load_template(template, max_pattern_length=4096)
     except TemplateError as exc:
         out.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
-    patterns = PatternSet(max_length=4096)
-    for rule in rules:
-        assert rule.event_pattern is not None
-        patterns.add(rule.logical_id, compile_pattern(rule.event_pattern, max_length=4096))
     samples = sorted(events.glob("*.json"))
     if not samples:
         out.print(f"[red]no sample events in {events}[/]")
         raise typer.Exit(2)
-    out.print(f"[bold]{len(rules)} rules[/] from {template}, [bold]{len(samples)} events[/] from {events}\n")
-    for sample in samples:
-        event = json.loads(sample.read_text(encoding="utf-8"))
-        matched = patterns.matching(event)
+    with tempfile.TemporaryDirectory(prefix="choreo-demo-") as scratch:
+        _run(out, config, samples, data_dir or Path(scratch))
+
+
+def _run(out: Console, config: Configuration, samples: list[Path], data_dir: Path) -> None:
+    bus_name = config.buses[0].name if config.buses else "default"
+    with LocalBus(data_dir) as bus:
+        bus.apply(config)
+        rules = [r for r in config.rules if r.event_pattern]
+        # people know their resources by the template's logical ids, not by generated names
+        label = {arn: logical for logical, arn in config.logical_ids.items()}
         out.print(
-            f"[bold]{sample.name}[/]  source={event.get('source')}  detail-type={event.get('detail-type')}"
-            f"  -> {len(matched)} rule(s)"
+            f"[bold]{len(rules)} rules[/] on bus [bold]{bus_name}[/], {len(config.queues)} queues; "
+            f"publishing {len(samples)} events from {samples[0].parent} (data in {data_dir})\n"
         )
-        for rule in rules:
-            if rule.logical_id in matched:
-                for target in rule.targets:
-                    out.print(f"  [green]MATCH[/] {rule.logical_id} -> {target.id} ({target.arn})")
-                    if target.input_transformer:
-                        _show_transformed(out, rule, target.input_transformer, event)
-            else:
-                assert rule.event_pattern is not None
-                reason = explain(rule.event_pattern, event).failures
-                why = " | ".join(c.reason for c in reason) or "the fields match in different array elements"
-                out.print(f"  [dim]no    {rule.logical_id}: {why}[/]")
-        out.print()
+        for sample in samples:
+            event = json.loads(sample.read_text(encoding="utf-8"))
+            outcome = bus.engine.put_events([_entry(event, bus_name)])["Entries"][0]
+            verdicts = [(rule, explain(rule.event_pattern or "{}", event)) for rule in rules]
+            matched = sum(v.matched for _, v in verdicts)
+            accepted = f"event {outcome['EventId'][:8]}" if "EventId" in outcome else str(outcome)
+            out.print(
+                f"[bold]{sample.name}[/]  {event.get('source')} / {event.get('detail-type')}  "
+                f"-> {accepted}, {matched} rule(s)"
+            )
+            for rule, verdict in verdicts:
+                name = label.get(rule.arn, rule.name)
+                if verdict.matched:
+                    targets = ", ".join(t.id for t in config.targets_of(rule))
+                    out.print(f"  [green]MATCH[/] {name} -> {targets}")
+                else:
+                    reasons = [c.reason for c in verdict.failures]
+                    why = " | ".join(reasons) or "fields match in different array elements"
+                    out.print(f"  [dim]no    {name}: {why}[/]")
+        deadline = time.monotonic() + _WAIT_SECONDS
+        while bus.store.pending_jobs() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        out.print("\n[bold]Delivered[/]")
+        for queue in config.queues:
+            bodies = _drain(bus, queue.name)
+            out.print(f"  {label.get(queue.arn, queue.name)}: {len(bodies)} message(s)")
+            for body in bodies:
+                out.print(f"    {_summary(body)}", markup=False)
+        drops = bus.store.drops()
+        out.print(f"  drops recorded: {len(drops)}")
+        for drop in drops:
+            out.print(f"    {drop.reason}", markup=False)
+        if bus.store.pending_jobs():
+            pending = bus.store.pending_jobs()
+            out.print(f"[yellow]  {pending} deliveries still pending after {_WAIT_SECONDS:.0f} s[/]")
 
 
-def _show_transformed(
-    out: Console, rule: RuleSpec, spec: dict[str, object], event: dict[str, object]
-) -> None:
+def _entry(event: dict[str, Any], bus_name: str) -> dict[str, Any]:
+    return {
+        "Source": event["source"],
+        "DetailType": event["detail-type"],
+        "Detail": json.dumps(event.get("detail", {})),
+        "Resources": event.get("resources", []),
+        "EventBusName": bus_name,
+    }
+
+
+def _drain(bus: LocalBus, queue: str) -> list[str]:
+    bodies: list[str] = []
+    while batch := bus.store.receive_messages(queue, 10, 3600, time.time()):
+        bodies.extend(m.body for m in batch)
+    return bodies
+
+
+def _summary(body: str) -> str:
     try:
-        transformer = InputTransformer(dict(spec.get("InputPathsMap") or {}), str(spec["InputTemplate"]))  # type: ignore[call-overload]
-        body = transformer.apply(
-            event, rule_name=rule.logical_id, rule_arn=_rule_arn(rule), ingestion_time=str(event.get("time"))
-        )
-    except TransformError as exc:
-        out.print(f"        [red]not delivered: {exc}[/]")
-        return
-    out.print(f"        body: {body}", markup=False)
+        doc = json.loads(body)
+    except json.JSONDecodeError:
+        return body[:120]
+    if isinstance(doc, dict) and "detail-type" in doc:
+        data = doc.get("detail", {}).get("data", {})
+        key = next((f"{k}={v}" for k, v in data.items() if k.endswith("Id")), "")
+        return f"{doc['detail-type']} {key} (event {doc['id'][:8]})"
+    return json.dumps(doc)[:160]

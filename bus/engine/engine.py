@@ -82,6 +82,7 @@ class Engine:
         self._targets: dict[tuple[str, str], tuple[str, ...]] = {}
         self._buses: set[str] = set()
         self._listeners: list[Callable[[], None]] = []  # told when new delivery jobs exist
+        self.rules_version = 0  # bumped on every rule change: cheap staleness checks for caches
         self._load()
 
     # ------------------------------------------------------------------ arns
@@ -192,6 +193,7 @@ class Engine:
             )
             self.store.put_resource(*rule_key(bus, name), to_doc(rule))
             self.router.set_rule(bus, name, event_pattern, rule.state is RuleState.ENABLED)
+            self.rules_version += 1
         return rule.arn
 
     def describe_rule(self, name: str, *, event_bus_name: str | None = None) -> Rule:
@@ -211,6 +213,7 @@ class Engine:
             rule = replace(self.describe_rule(name, event_bus_name=event_bus_name), state=state)
             self.store.put_resource(*rule_key(rule.bus, name), to_doc(rule))
             self.router.set_rule(rule.bus, name, rule.event_pattern, state is RuleState.ENABLED)
+            self.rules_version += 1
 
     def enable_rule(self, name: str, *, event_bus_name: str | None = None) -> None:
         self._set_state(name, event_bus_name, RuleState.ENABLED)
@@ -227,6 +230,7 @@ class Engine:
                 self.remove_targets(name, list(self._targets[(bus, name)]), event_bus_name=bus)
             self.store.delete_resource(*rule_key(bus, name))
             self.router.remove_rule(bus, name)
+            self.rules_version += 1
 
     # ------------------------------------------------------------------ targets
     def put_targets(

@@ -29,10 +29,12 @@ from bus.engine.targets import DeliveryContext, FunctionInvoker, default_registr
 from bus.errors import ResourceAlreadyExists
 from bus.model import DEFAULT_ACCOUNT, DEFAULT_REGION, Queue, queue_key, to_doc
 from bus.store import Store
+from bus.template import Configuration
 
 __all__ = ["LocalBus"]
 
 _HOUSEKEEPING_SECONDS = 1.0
+_RETENTION_SECONDS = 60.0
 
 
 class LocalBus:
@@ -70,6 +72,7 @@ class LocalBus:
         self.engine.on_jobs(self.worker.notify)
         self._stop = threading.Event()
         self._housekeeper: threading.Thread | None = None
+        self._expired_at = 0.0
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalBus:
@@ -99,11 +102,18 @@ class LocalBus:
         self.stop()
 
     def housekeeping_once(self) -> None:
-        """Fire due schedules, advance replays, apply retention (the background thread's one step)."""
+        """Fire due schedules, advance replays, apply retention (the background thread's one step).
+
+        Kept cheap because it runs every second next to delivery: schedules are re-read only after
+        rule changes, and retention is applied once a minute.
+        """
         self.scheduler.refresh()
         self.scheduler.fire_due()
         self.archives.step()
-        self.archives.expire()
+        now = self.engine.clock.now()
+        if now - self._expired_at >= _RETENTION_SECONDS:
+            self._expired_at = now
+            self.archives.expire()
 
     def _housekeeping(self) -> None:
         while not self._stop.wait(_HOUSEKEEPING_SECONDS):
@@ -129,6 +139,66 @@ class LocalBus:
         )
         self.store.put_resource(*queue_key(name), to_doc(queue))
         return queue
+
+    def apply(self, config: Configuration) -> list[str]:
+        """Create or update everything a loaded template configures; returns one line per change.
+
+        Idempotent: applying the same template again changes nothing, so ``choreo serve`` can
+        apply it on every start over an existing data directory.
+        """
+        done: list[str] = []
+        engine = self.engine
+        for queue in config.queues:
+            if self.store.get_resource(*queue_key(queue.name)) is None:
+                self.store.put_resource(*queue_key(queue.name), to_doc(queue))
+                done.append(f"queue {queue.name}")
+        for group in config.log_groups:
+            if self.store.get_resource("log_group", group.name) is None:
+                self.create_log_group(group.name)
+                done.append(f"log group {group.name}")
+        for destination in config.api_destinations:
+            doc = {"name": destination.name, "arn": destination.arn, **dict(destination.properties)}
+            self.store.put_resource("api_destination", destination.name, doc)
+        known = {bus.name for bus in engine.list_event_buses()}
+        for bus in config.buses:
+            if bus.name not in known:
+                engine.create_event_bus(bus.name, description=bus.description)
+                done.append(f"bus {bus.name}")
+        for rule in config.rules:
+            engine.put_rule(
+                rule.name,
+                event_bus_name=rule.bus,
+                event_pattern=rule.event_pattern,
+                schedule_expression=rule.schedule_expression,
+                state=rule.state,
+                description=rule.description,
+                role_arn=rule.role_arn,
+            )
+            targets = config.targets_of(rule)
+            stale = [t.id for t in engine.list_targets_by_rule(rule.name, event_bus_name=rule.bus)]
+            stale = [i for i in stale if i not in {t.id for t in targets}]
+            if stale:
+                engine.remove_targets(rule.name, stale, event_bus_name=rule.bus)
+            if targets:
+                engine.put_targets(rule.name, targets, event_bus_name=rule.bus)
+            done.append(f"rule {rule.bus}/{rule.name} ({len(targets)} targets)")
+        existing = {a.name for a in self.archives.list_archives()}
+        for archive in config.archives:
+            if archive.name in existing:
+                self.archives.update_archive(
+                    archive.name, event_pattern=archive.event_pattern, retention_days=archive.retention_days
+                )
+            else:
+                self.archives.create_archive(
+                    archive.name,
+                    archive.source_arn,
+                    event_pattern=archive.event_pattern,
+                    retention_days=archive.retention_days,
+                    description=archive.description,
+                )
+                done.append(f"archive {archive.name}")
+        self.scheduler.refresh()
+        return done
 
     def create_log_group(self, name: str) -> str:
         arn = f"arn:aws:logs:{self.engine.region}:{self.engine.account}:log-group:{name}"

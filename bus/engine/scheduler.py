@@ -22,10 +22,14 @@ class Scheduler:
         self.engine = engine
         self._lock = threading.Lock()
         self._next: dict[str, tuple[Schedule, float, Rule]] = {}
+        self._seen_version = -1
         self.refresh()
 
     def refresh(self) -> None:
-        """Re-read schedule rules (after PutRule / DeleteRule / Enable / Disable)."""
+        """Re-read schedule rules when any rule changed since the last look."""
+        if self._seen_version == self.engine.rules_version:
+            return
+        self._seen_version = self.engine.rules_version
         now = self.engine.clock.now()
         with self._lock:
             current: dict[str, tuple[Schedule, float, Rule]] = {}

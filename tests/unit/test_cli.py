@@ -193,7 +193,7 @@ def test_demo_routes_every_sample_as_expected(monkeypatch: pytest.MonkeyPatch) -
     assert set(got) == set(samples)
     for name, rules in expected.items():
         assert got[name] == set(rules), name
-        assert f"-> {len(rules)} rule(s)" in next(
+        assert f", {len(rules)} rule(s)" in next(
             line for line in result.stdout.splitlines() if line.startswith(name)
         )
 
