@@ -142,7 +142,9 @@ class MemoryStore(Store):
     ) -> list[QueueMessage]:
         with self._lock:
             box = self._messages.get(queue, {})
-            visible = sorted((m for m in box.values() if m.visible_at <= now), key=lambda m: (m.sent_at, m.id))
+            visible = sorted(
+                (m for m in box.values() if m.visible_at <= now), key=lambda m: (m.sent_at, m.id)
+            )
             out = []
             for m in visible[:max_count]:
                 taken = replace(
