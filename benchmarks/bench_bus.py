@@ -126,8 +126,8 @@ def main() -> int:
         results[f"latency_{rate}"] = stats
         print(
             f"publish-to-target latency at {rate:,} events/s ({stats['events']:.0f} events, "
-            f"{stats['delivered']:.0f} delivered): p50 {stats['p50_ms']:.2f} ms, p95 {stats['p95_ms']:.2f} ms, "
-            f"p99 {stats['p99_ms']:.2f} ms"
+            f"{stats['delivered']:.0f} delivered): p50 {stats['p50_ms']:.2f} ms, "
+            f"p95 {stats['p95_ms']:.2f} ms, p99 {stats['p99_ms']:.2f} ms"
         )
     results["memory"] = memory(n)
     print(f"RSS after {n:,} events published and delivered: {results['memory']['rss_after_mib']:.1f} MiB")

@@ -28,7 +28,7 @@ from bus.engine.scheduler import Scheduler
 from bus.engine.targets import DeliveryContext, FunctionInvoker, default_registry
 from bus.errors import ResourceAlreadyExists
 from bus.model import DEFAULT_ACCOUNT, DEFAULT_REGION, Queue, queue_key, to_doc
-from bus.store import Store
+from bus.store import SqliteStore, Store
 from bus.template import Configuration
 
 __all__ = ["LocalBus"]
@@ -54,9 +54,8 @@ class LocalBus:
     ) -> None:
         self.data_dir = Path(data_dir)
         if store is None:
-            from bus.store.sqlite import SqliteStore
-
-            store = SqliteStore(self.data_dir / "bus.db", durability=durability)
+            # checkpoints run in the housekeeping thread, off the commit path of PutEvents and delivery
+            store = SqliteStore(self.data_dir / "bus.db", durability=durability, auto_checkpoint=False)
         self.store = store
         self.endpoint = endpoint.rstrip("/")
         self.metrics = Metrics()
@@ -107,6 +106,7 @@ class LocalBus:
         Kept cheap because it runs every second next to delivery: schedules are re-read only after
         rule changes, and retention is applied once a minute.
         """
+        self.store.maintain()
         self.scheduler.refresh()
         self.scheduler.fire_due()
         self.archives.step()

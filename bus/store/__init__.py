@@ -2,5 +2,6 @@
 
 from bus.store.base import Store
 from bus.store.memory import MemoryStore
+from bus.store.sqlite import SqliteStore
 
-__all__ = ["MemoryStore", "Store"]
+__all__ = ["MemoryStore", "SqliteStore", "Store"]

@@ -128,5 +128,8 @@ class Store(abc.ABC):
     def purge_queue(self, queue: str) -> int: ...
 
     # ---------------------------------------------------------------- lifecycle
+    def maintain(self) -> None:  # noqa: B027 - optional for backends without upkeep
+        """Background upkeep (e.g. WAL checkpoints); called periodically by the bus runtime."""
+
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release files and connections."""

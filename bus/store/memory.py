@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from bus.errors import StoreError
 from bus.model import Attempt, DeliveryJob, Drop, Event, QueueMessage
 from bus.store.base import Store
 
@@ -54,6 +55,9 @@ class MemoryStore(Store):
     ) -> None:
         with self._lock:
             by_id = {e.id: e for e in events}
+            unknown = [i for _, i in archived if i not in by_id and i not in self._events]
+            if unknown:  # all or nothing, as in a transaction
+                raise StoreError(f"append failed: archive entries for unknown events {sorted(set(unknown))}")
             self._events.update(by_id)
             for job in jobs:
                 self._jobs[job.id] = job

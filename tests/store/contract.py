@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bus.errors import StoreError
 from bus.model import Attempt, DeliveryJob, Drop, Event, Outcome, QueueMessage
 from bus.store.base import Store
 
@@ -51,6 +52,14 @@ class StoreContract:
     @pytest.fixture
     def store(self) -> Iterator[Store]:
         raise NotImplementedError("a backend's test class provides the store fixture")
+
+    # ------------------------------------------------------------------ atomic append
+    def test_an_archive_entry_for_an_unknown_event_fails_the_whole_append(self, store: Store) -> None:
+        with pytest.raises(StoreError, match=r"unknown events \['ghost'\]"):
+            store.append([event("e1")], [job("j1")], [("arch", "e1"), ("arch", "ghost")])
+        assert store.get_event("e1") is None
+        assert store.pending_jobs() == 0
+        assert store.archive_stats("arch") == (0, 0)
 
     # ------------------------------------------------------------------ resources
     def test_resource_put_get_replace_delete(self, store: Store) -> None:

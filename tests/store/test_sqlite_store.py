@@ -303,15 +303,6 @@ def test_sqlite_errors_name_the_operation_and_roll_back(tmp_path: Path) -> None:
         assert store.pending_jobs() == 0
 
 
-def test_an_archive_entry_for_an_unknown_event_fails_the_whole_append(tmp_path: Path) -> None:
-    with SqliteStore(tmp_path / "bus.db") as store:
-        with pytest.raises(StoreError, match=r"unknown events \['ghost'\]"):
-            store.append([event("e1")], [job("j1")], [("arch", "e1"), ("arch", "ghost")])
-        assert store.get_event("e1") is None
-        assert store.pending_jobs() == 0
-        assert store.archive_stats("arch") == (0, 0)
-
-
 def test_a_closed_store_raises_store_error(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "bus.db") as store:
         pass
