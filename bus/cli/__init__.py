@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bus.cli import _demo, _pattern
+from bus.cli import _demo, _pattern, _records
 
 app = typer.Typer(
     name="choreo",
@@ -15,5 +15,7 @@ app = typer.Typer(
 )
 app.command("test-pattern")(_pattern.test_pattern)
 app.command("demo")(_demo.demo)
+app.command("drops")(_records.drops)
+app.command("attempts")(_records.attempts)
 
 __all__ = ["app"]

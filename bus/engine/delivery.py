@@ -104,6 +104,7 @@ class Deliverer:
             gone = SendResult.failed(ErrorCode.NO_RESOURCE, loaded, retryable=False)
             drop = Drop(job.event_id, loaded, now, job.bus, job.rule, job.target_id)
             self.store.settle(job, _attempt_record(job, Outcome.DROPPED, now, gone), drop=drop)
+            log.warning("dropped event %s: %s", job.event_id, loaded)
             return Outcome.DROPPED
         if job.attempt == 0:
             self._latency(MetricName.INGESTION_TO_INVOCATION_START_LATENCY, loaded, now)
@@ -206,6 +207,10 @@ class Deliverer:
         self.store.settle(job, _attempt_record(job, outcome, now, result), dead_letter=message, drop=drop)
         dlq_failed = dlq is not None and message is None
         self.metrics.final(job.bus, job.rule, job.target_id, outcome, dlq_failed=dlq_failed)
+        if drop is not None:
+            log.warning("dropped event %s: %s", job.event_id, drop.reason)
+        else:
+            log.info("dead-lettered event %s: %s", job.event_id, failure)
         return outcome
 
     def _latency(self, name: MetricName, d: _Delivery, now: float) -> None:

@@ -7,6 +7,7 @@ the router keeps each bus's compiled patterns in memory and is rebuilt from the 
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import uuid
@@ -46,6 +47,8 @@ from bus.patterns import InvalidEventPattern, compile_pattern
 from bus.store import Store
 
 __all__ = ["Engine", "PutEventsResult"]
+
+log = logging.getLogger(__name__)
 
 PutEventsResult = dict[
     str, Any
@@ -297,6 +300,7 @@ class Engine:
             if valid.bus not in self._buses:
                 # AWS accepts it and drops it; we drop it too, with a record of why
                 drops.append(Drop(event.id, f"event bus {valid.bus} does not exist", now, bus=valid.bus))
+                log.warning("dropped event %s: event bus %s does not exist", event.id, valid.bus)
                 continue
             self._route(event, now, jobs, archived)
         if events:

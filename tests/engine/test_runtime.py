@@ -1,0 +1,79 @@
+"""The assembled bus: template.yaml applied, events delivered to its queues, drops visible in the CLI."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bus.cli import app
+from bus.engine.runtime import LocalBus
+from bus.template import load_template
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def wait_until_idle(bus: LocalBus, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while bus.store.pending_jobs() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert bus.store.pending_jobs() == 0
+
+
+def test_template_applies_and_routes_the_samples_as_expected(tmp_path: Path) -> None:
+    config = load_template(REPO / "template.yaml", max_pattern_length=4096)
+    expected = json.loads((REPO / "samples" / "expected-matches.json").read_text())
+    expected.pop("_comment", None)
+    by_logical = {arn: logical for logical, arn in config.logical_ids.items()}
+    rule_queue = {by_logical[r.arn]: config.targets_of(r)[0].arn.rsplit(":", 1)[-1] for r in config.rules}
+    want: dict[str, int] = {}
+    for rules in expected.values():
+        for rule in rules:
+            want[rule_queue[rule]] = want.get(rule_queue[rule], 0) + 1
+    with LocalBus(tmp_path) as bus:
+        first = bus.apply(config)
+        assert any(line.startswith("bus ") for line in first)
+        again = bus.apply(config)
+        assert not any(line.startswith(("queue ", "bus ", "archive ")) for line in again)  # idempotent
+        for sample in sorted((REPO / "samples" / "events").glob("*.json")):
+            event = json.loads(sample.read_text())
+            entry = {
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"]),
+                "EventBusName": config.buses[0].name,
+            }
+            assert bus.engine.put_events([entry])["FailedEntryCount"] == 0
+        wait_until_idle(bus)
+        got = {q.name: bus.store.queue_counts(q.name, time.time())[0] for q in config.queues}
+    assert {name: n for name, n in got.items() if n} == want
+
+
+def test_drops_and_attempts_are_visible_in_the_cli(tmp_path: Path) -> None:
+    with LocalBus(tmp_path) as bus:
+        bus.create_queue("q")
+        bus.engine.put_rule("r", event_pattern='{"source": ["s"]}')
+        from bus.model import Target
+
+        bus.engine.put_targets(
+            "r", [Target("q", bus.queue_arn("q")), Target("gone", bus.queue_arn("missing"))]
+        )
+        lost = bus.engine.put_events(
+            [{"Source": "s", "DetailType": "d", "Detail": "{}", "EventBusName": "nope"}]
+        )
+        kept = bus.engine.put_events([{"Source": "s", "DetailType": "d", "Detail": "{}"}])
+        wait_until_idle(bus)
+    runner = CliRunner(env={"COLUMNS": "300"})
+    result = runner.invoke(app, ["drops", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert lost["Entries"][0]["EventId"] in result.output
+    assert "event bus nope does not exist" in result.output
+    assert "no dead-letter queue" in result.output  # the target whose queue is missing
+    event_id = kept["Entries"][0]["EventId"]
+    result = runner.invoke(app, ["attempts", event_id, "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "DELIVERED" in result.output and "DROPPED" in result.output and "NO_RESOURCE" in result.output
+    missing = runner.invoke(app, ["drops", "--data-dir", str(tmp_path / "nowhere")])
+    assert missing.exit_code != 0 and "no bus data" in missing.output
