@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -319,19 +321,39 @@ _ENUMS: dict[tuple[type[Any], str], type[enum.Enum]] = {
 }
 
 
+def _converters(cls: type[Any]) -> dict[str, Callable[[Any], Any] | None]:
+    """Per field of ``cls``: how to turn its JSON value back (None: as is, lists become tuples)."""
+    out: dict[str, Callable[[Any], Any] | None] = {}
+    for f in dataclasses.fields(cls):
+        nested = _NESTED.get((cls, f.name))
+        kind = _ENUMS.get((cls, f.name))
+        if nested is not None:
+            out[f.name] = functools.partial(from_doc, nested)
+        elif kind is not None:
+            out[f.name] = kind
+        else:
+            out[f.name] = None
+    return out
+
+
+_CONVERTERS: dict[type[Any], dict[str, Callable[[Any], Any] | None]] = {}
+
+
 def from_doc(cls: type[R], doc: dict[str, Any]) -> R:
-    """The inverse of ``to_doc``."""
+    """The inverse of ``to_doc`` (field metadata looked up once per class: it is on the delivery path)."""
+    converters = _CONVERTERS.get(cls)
+    if converters is None:
+        converters = _CONVERTERS[cls] = _converters(cls)
     kwargs: dict[str, Any] = {}
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     for name, value in doc.items():
-        if name not in names:
+        if name not in converters:
             continue
-        nested = _NESTED.get((cls, name))
-        if nested is not None and value is not None:
-            value = from_doc(nested, value)
-        elif (cls, name) in _ENUMS and value is not None:
-            value = _ENUMS[(cls, name)](value)
-        elif isinstance(value, list):
+        convert = converters[name]
+        if value is None:
+            pass
+        elif convert is not None:
+            value = convert(value)
+        elif type(value) is list:
             value = tuple(value)
         kwargs[name] = value
     return cls(**kwargs)

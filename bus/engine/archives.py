@@ -196,7 +196,7 @@ class Archives:
             self.engine.route_replayed(copy, now, jobs, sorted(rules) if rules else None)
         if jobs:
             self.store.append([], jobs)
-            self.engine.notify()
+            self.engine.notify(jobs)
         done = end >= replay.event_end_time
         self._save(
             replace(

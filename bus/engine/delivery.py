@@ -18,6 +18,7 @@ import functools
 import json
 import logging
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from random import Random
@@ -227,6 +228,9 @@ def _attempt_record(job: DeliveryJob, outcome: Outcome, now: float, result: Send
     )
 
 
+_FRESH_GRACE_SECONDS = 1.0
+
+
 class DeliveryWorker:
     """A thread that delivers jobs as they come due, on a small pool so targets are served concurrently.
 
@@ -240,6 +244,8 @@ class DeliveryWorker:
         self._poll = poll_interval
         self._cond = threading.Condition()
         self._in_flight: set[str] = set()
+        self._fresh: list[DeliveryJob] = []  # committed jobs handed over by notify(): no store read needed
+        self._scan_all = False  # a bare notify(): the next read takes first attempts at once too
         self._woken = False
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -258,8 +264,12 @@ class DeliveryWorker:
         self._thread.start()
         return self
 
-    def notify(self) -> None:
+    def notify(self, jobs: Sequence[DeliveryJob] = ()) -> None:
+        """Wake the worker; ``jobs`` (already committed) are dispatched without reading them back.
+        Without jobs: new jobs are in the store, and the next read takes every due one."""
         with self._cond:
+            self._fresh.extend(jobs)
+            self._scan_all = self._scan_all or not jobs
             self._woken = True
             self._cond.notify_all()
 
@@ -279,9 +289,19 @@ class DeliveryWorker:
                 if self._stopping:
                     return
                 self._woken = False
-                busy = set(self._in_flight)  # taken before the read: a job settled since is not re-sent
+                fresh, self._fresh = self._fresh, []
+                scan_all, self._scan_all = self._scan_all, False
             try:
-                wait = self._dispatch_due(busy)
+                now = self._deliverer.clock.now()
+                ready = [job for job in fresh if job.due_at <= now]
+                if len(ready) == 1 and self._idle():
+                    # a lone job with nothing else in flight: deliver it here, sparing a thread handoff
+                    self._run(ready[0])
+                else:
+                    self._dispatch(ready)
+                with self._cond:
+                    busy = set(self._in_flight)  # taken before the read: a job settled since is not re-sent
+                wait = self._dispatch_due(busy, scan_all=scan_all)
             except Exception:  # the store failed; try again after a pause
                 log.exception("could not read due delivery jobs")
                 wait = self._poll
@@ -292,20 +312,42 @@ class DeliveryWorker:
             if not (self._stopping or self._woken) and seconds > 0:
                 self._cond.wait(seconds)
 
-    def _dispatch_due(self, busy: set[str]) -> float:
+    def _dispatch_due(self, busy: set[str], *, scan_all: bool = False) -> float:
         """Hand due jobs to the pool; returns how long to sleep before looking again."""
         store, clock, pool = self._deliverer.store, self._deliverer.clock, self._pool
         assert pool is not None
         room = 2 * self._workers - len(busy)
         if room > 0:
-            due = [j for j in store.due_jobs(clock.now(), room + len(busy)) if j.id not in busy][:room]
-            with self._cond:
-                self._in_flight.update(job.id for job in due)
-            for job in due:
-                pool.submit(self._run, job)
+            now = clock.now()
+            # First attempts reach the worker through notify(jobs); reading one back here before its
+            # notify arrives would deliver it twice, so the scan takes them only once they are
+            # overdue (left in the store because the pool was full), or when a bare notify() said
+            # the store has jobs nobody handed over. Retries only ever come from here.
+            fresh_cutoff = now if scan_all else now - _FRESH_GRACE_SECONDS
+            due = [
+                j
+                for j in store.due_jobs(now, room + len(busy))
+                if j.id not in busy and (j.attempt > 0 or j.due_at <= fresh_cutoff)
+            ][:room]
+            self._dispatch(due)
             busy = busy | {job.id for job in due}
         next_due = None if busy else store.next_due_at()
         return self._poll if next_due is None else min(self._poll, max(0.0, next_due - clock.now()))
+
+    def _idle(self) -> bool:
+        with self._cond:
+            return not self._in_flight
+
+    def _dispatch(self, jobs: Sequence[DeliveryJob]) -> None:
+        """Hand jobs to the pool, each at most once while it is in flight; more than the pool can take
+        stay in the store for the next read."""
+        assert self._pool is not None
+        with self._cond:
+            room = 2 * self._workers - len(self._in_flight)
+            taken = [job for job in jobs if job.id not in self._in_flight][: max(room, 0)]
+            self._in_flight.update(job.id for job in taken)
+        for job in taken:
+            self._pool.submit(self._run, job)
 
     def _run(self, job: DeliveryJob) -> None:
         done = False

@@ -84,7 +84,7 @@ class Engine:
         self._lock = threading.RLock()
         self._targets: dict[tuple[str, str], tuple[str, ...]] = {}
         self._buses: set[str] = set()
-        self._listeners: list[Callable[[], None]] = []  # told when new delivery jobs exist
+        self._listeners: list[Callable[[Sequence[DeliveryJob]], None]] = []  # told of new committed jobs
         self.rules_version = 0  # bumped on every rule change: cheap staleness checks for caches
         self._load()
 
@@ -110,8 +110,9 @@ class Engine:
             self._targets[(bus, rule_name)] = (*self._targets.get((bus, rule_name), ()), target_id)
         self.router.prepare()
 
-    def on_jobs(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` whenever events create delivery jobs (the delivery worker wakes on it)."""
+    def on_jobs(self, listener: Callable[[Sequence[DeliveryJob]], None]) -> None:
+        """Call ``listener(jobs)`` with the delivery jobs each call commits (the worker takes them from
+        there without reading them back; an empty list just means "look in the store")."""
         self._listeners.append(listener)
 
     # ------------------------------------------------------------------ buses
@@ -306,8 +307,7 @@ class Engine:
         if events:
             self.store.append(events, jobs, archived, drops)
         if jobs:
-            for listener in self._listeners:
-                listener()
+            self.notify(jobs)
         failed = sum(1 for r in results if "ErrorCode" in r)
         return {"FailedEntryCount": failed, "Entries": results}
 
@@ -362,9 +362,10 @@ class Engine:
         """Jobs for a replayed event (never archived again)."""
         self._route(event, now, jobs, [], only_rules)
 
-    def notify(self) -> None:
+    def notify(self, jobs: Sequence[DeliveryJob] = ()) -> None:
+        """Tell listeners about jobs just committed (or, with none, that the store has new ones)."""
         for listener in self._listeners:
-            listener()
+            listener(jobs)
 
     def forward(self, event: Event, target_bus: str) -> Event:
         """Deliver an event to another bus (an event-bus target): a new event there, marked as forwarded."""
@@ -383,8 +384,7 @@ class Engine:
         self._route(copy, now, jobs, archived)
         self.store.append([copy], jobs, archived)
         if jobs:
-            for listener in self._listeners:
-                listener()
+            self.notify(jobs)
         return copy
 
     def test_event_pattern(self, event_pattern: str, event: str) -> bool:

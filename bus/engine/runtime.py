@@ -76,6 +76,7 @@ class LocalBus:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalBus:
         self.worker.start()
+        self.worker.notify()  # jobs left from an earlier run are in the store: take them now
         self._stop.clear()
         self._housekeeper = threading.Thread(
             target=self._housekeeping, name="choreo-housekeeping", daemon=True

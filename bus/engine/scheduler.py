@@ -79,5 +79,5 @@ class Scheduler:
         if events:
             engine.store.append(events, jobs)
             if jobs:
-                engine.notify()
+                engine.notify(jobs)
         return len(events)
