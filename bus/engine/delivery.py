@@ -229,6 +229,7 @@ def _attempt_record(job: DeliveryJob, outcome: Outcome, now: float, result: Send
 
 
 _FRESH_GRACE_SECONDS = 1.0
+_BACKLOG = 10_000  # handed-over jobs kept in memory while the pool is busy; beyond, the store has them
 
 
 class DeliveryWorker:
@@ -294,12 +295,15 @@ class DeliveryWorker:
             try:
                 now = self._deliverer.clock.now()
                 ready = [job for job in fresh if job.due_at <= now]
+                later = [job for job in fresh if job.due_at > now]
                 if len(ready) == 1 and self._idle():
                     # a lone job with nothing else in flight: deliver it here, sparing a thread handoff
                     self._run(ready[0])
-                else:
-                    self._dispatch(ready)
+                    ready = []
+                left = self._dispatch(ready)
                 with self._cond:
+                    # what the pool could not take yet waits here (it is in the store as well)
+                    self._fresh[:0] = (left + later)[:_BACKLOG]
                     busy = set(self._in_flight)  # taken before the read: a job settled since is not re-sent
                 wait = self._dispatch_due(busy, scan_all=scan_all)
             except Exception:  # the store failed; try again after a pause
@@ -329,8 +333,12 @@ class DeliveryWorker:
                 for j in store.due_jobs(now, room + len(busy))
                 if j.id not in busy and (j.attempt > 0 or j.due_at <= fresh_cutoff)
             ][:room]
-            self._dispatch(due)
-            busy = busy | {job.id for job in due}
+            left = {job.id for job in self._dispatch(due)}
+            taken = {job.id for job in due} - left
+            if taken:  # overdue first attempts taken here must not run again from the backlog
+                with self._cond:
+                    self._fresh = [job for job in self._fresh if job.id not in taken]
+            busy = busy | taken
         next_due = None if busy else store.next_due_at()
         return self._poll if next_due is None else min(self._poll, max(0.0, next_due - clock.now()))
 
@@ -338,16 +346,18 @@ class DeliveryWorker:
         with self._cond:
             return not self._in_flight
 
-    def _dispatch(self, jobs: Sequence[DeliveryJob]) -> None:
-        """Hand jobs to the pool, each at most once while it is in flight; more than the pool can take
-        stay in the store for the next read."""
+    def _dispatch(self, jobs: Sequence[DeliveryJob]) -> list[DeliveryJob]:
+        """Hand jobs to the pool, each at most once while it is in flight; returns those it had no
+        room for."""
         assert self._pool is not None
         with self._cond:
-            room = 2 * self._workers - len(self._in_flight)
-            taken = [job for job in jobs if job.id not in self._in_flight][: max(room, 0)]
+            room = max(2 * self._workers - len(self._in_flight), 0)
+            waiting = [job for job in jobs if job.id not in self._in_flight]
+            taken, left = waiting[:room], waiting[room:]
             self._in_flight.update(job.id for job in taken)
         for job in taken:
             self._pool.submit(self._run, job)
+        return left
 
     def _run(self, job: DeliveryJob) -> None:
         done = False
