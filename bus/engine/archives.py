@@ -183,6 +183,10 @@ class Archives:
             self._save(replace(replay, state=ReplayState.CANCELLED, replay_end_time=now))
             return 0
         archive_name = replay.archive_arn.rsplit("/", 1)[-1]
+        if self.store.get_resource(*archive_key(archive_name)) is None:
+            reason = f"Archive {archive_name} no longer exists."
+            self._save(replace(replay, state=ReplayState.FAILED, state_reason=reason, replay_end_time=now))
+            return 0
         start = replay.event_last_replayed_time or replay.event_start_time
         end = min(start + SLICE_SECONDS, replay.event_end_time)
         # slices are [start, end) windows laid end to end: each archived event falls in exactly one

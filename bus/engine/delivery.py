@@ -106,6 +106,7 @@ class Deliverer:
             drop = Drop(job.event_id, loaded, now, job.bus, job.rule, job.target_id)
             self.store.settle(job, _attempt_record(job, Outcome.DROPPED, now, gone), drop=drop)
             log.warning("dropped event %s: %s", job.event_id, loaded)
+            self.metrics.dropped("ResourceGone", job.bus)
             return Outcome.DROPPED
         if job.attempt == 0:
             self._latency(MetricName.INGESTION_TO_INVOCATION_START_LATENCY, loaded, now)
@@ -210,6 +211,7 @@ class Deliverer:
         self.metrics.final(job.bus, job.rule, job.target_id, outcome, dlq_failed=dlq_failed)
         if drop is not None:
             log.warning("dropped event %s: %s", job.event_id, drop.reason)
+            self.metrics.dropped("DeadLetterQueueFailed" if dlq_failed else "NoDeadLetterQueue", job.bus)
         else:
             log.info("dead-lettered event %s: %s", job.event_id, failure)
         return outcome

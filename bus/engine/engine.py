@@ -302,6 +302,8 @@ class Engine:
                 # AWS accepts it and drops it; we drop it too, with a record of why
                 drops.append(Drop(event.id, f"event bus {valid.bus} does not exist", now, bus=valid.bus))
                 log.warning("dropped event %s: event bus %s does not exist", event.id, valid.bus)
+                if self.metrics is not None:
+                    self.metrics.dropped("UnknownEventBus", valid.bus)
                 continue
             self._route(event, now, jobs, archived)
         if events:

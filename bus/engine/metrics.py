@@ -35,6 +35,7 @@ __all__ = ["AWS_NAMESPACE", "TARGET_NAMESPACE", "Dimensions", "MetricName", "Met
 
 AWS_NAMESPACE = "AWS/Events"
 TARGET_NAMESPACE = "choreo/Targets"
+BUS_NAMESPACE = "choreo/Bus"
 Dimensions = tuple[tuple[str, str], ...]
 _SAMPLES = 10_000  # latency samples kept per series for percentiles; count and sum stay exact
 
@@ -155,6 +156,11 @@ class Metrics:
         names = list(_FINAL[outcome])
         names += [MetricName.INVOCATIONS_FAILED_TO_BE_SENT_TO_DLQ] if dlq_failed else []
         self._both(names, bus, rule, target_id)
+
+    def dropped(self, reason: str, bus: str | None) -> None:
+        """An accepted event given up (our extension: AWS counts no such thing), by reason and bus."""
+        dims: Dimensions = (("EventBusName", bus or "-"), ("Reason", reason))
+        self.incr("DroppedEvents", dims, namespace=BUS_NAMESPACE)
 
     def _both(self, names: Iterable[str], bus: str, rule: str, target_id: str) -> None:
         for name in names:

@@ -133,3 +133,15 @@ def test_retention_expires_old_entries(setup: tuple[Engine, Archives, VirtualClo
     publish(engine, clock, 1)
     assert archives.expire() == 2
     assert archives.archive_stats("week")[0] == 1
+
+
+def test_replay_fails_when_its_archive_is_deleted(setup: tuple[Engine, Archives, VirtualClock]) -> None:
+    engine, archives, clock = setup
+    archive = archives.create_archive("all", engine.bus_arn("orders"))
+    start = publish(engine, clock, 2)
+    archives.start_replay("rp", archive.arn, start, clock.now(), engine.bus_arn("orders"))
+    archives.delete_archive("all")
+    archives.step()
+    replay = archives.describe_replay("rp")
+    assert replay.state is ReplayState.FAILED
+    assert replay.state_reason == "Archive all no longer exists."

@@ -77,3 +77,23 @@ def test_drops_and_attempts_are_visible_in_the_cli(tmp_path: Path) -> None:
     assert "DELIVERED" in result.output and "DROPPED" in result.output and "NO_RESOURCE" in result.output
     missing = runner.invoke(app, ["drops", "--data-dir", str(tmp_path / "nowhere")])
     assert missing.exit_code != 0 and "no bus data" in missing.output
+
+
+def test_drops_are_counted_by_reason(tmp_path: Path) -> None:
+    from bus.model import Target
+
+    with LocalBus(tmp_path) as bus:
+        bus.engine.put_rule("r", event_pattern='{"source": ["s"]}')
+        bus.engine.put_targets("r", [Target("gone", bus.queue_arn("missing"))])
+        bus.engine.put_events([{"Source": "s", "DetailType": "d", "Detail": "{}", "EventBusName": "nope"}])
+        bus.engine.put_events([{"Source": "s", "DetailType": "d", "Detail": "{}"}])
+        wait_until_idle(bus)
+        counters = {
+            (c["MetricName"], c["Dimensions"].get("Reason")): c["Value"]
+            for c in bus.metrics.snapshot()["counters"]
+            if c["Namespace"] == "choreo/Bus"
+        }
+    assert counters == {
+        ("DroppedEvents", "UnknownEventBus"): 1.0,
+        ("DroppedEvents", "NoDeadLetterQueue"): 1.0,
+    }
