@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from bus.patterns.errors import InvalidEventPattern
@@ -67,11 +68,10 @@ def _jackson_message(text: str, err: json.JSONDecodeError) -> str:
     return f"Unexpected character ('{ch}' (code {ord(ch)})): {err.msg}"
 
 
-def _container_at(text: str, pos: int) -> str:
-    """'Array' or 'Object': the innermost container open at ``pos``."""
-    stack: list[str] = []
+def _brackets(text: str, end: int | None = None) -> Iterator[str]:
+    """The brackets of ``text[:end]`` that stand outside JSON strings, in order."""
     in_string = escaped = False
-    for ch in text[:pos]:
+    for ch in text if end is None else text[:end]:
         if in_string:
             if escaped:
                 escaped = False
@@ -81,9 +81,17 @@ def _container_at(text: str, pos: int) -> str:
                 in_string = False
         elif ch == '"':
             in_string = True
-        elif ch in "[{":
+        elif ch in "[{]}":
+            yield ch
+
+
+def _container_at(text: str, pos: int) -> str:
+    """'Array' or 'Object': the innermost container open at ``pos``."""
+    stack: list[str] = []
+    for ch in _brackets(text, pos):
+        if ch in "[{":
             stack.append("Array" if ch == "[" else "Object")
-        elif ch in "]}" and stack:
+        elif stack:
             stack.pop()
     return stack[-1] if stack else "Object"
 
@@ -93,22 +101,9 @@ _NOT_OBJECT_START = re.compile(r'[\["\-0-9]|(?:true|false|null)(?![A-Za-z0-9_])'
 
 def _depth_ok(text: str) -> bool:
     depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
+    for ch in _brackets(text):
+        depth += 1 if ch in "[{" else -1
+        deepest = max(deepest, depth)
     return deepest <= _MAX_DEPTH
 
 
