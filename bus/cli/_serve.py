@@ -1,0 +1,66 @@
+"""``choreo serve``: the embedded bus behind AWS's wire protocols, for boto3 and the AWS CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to bind (loopback only until --auth exists).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for every service.")] = 4010,
+    data_dir: Annotated[Path, typer.Option(help="Where the bus keeps its data.")] = Path(".choreo"),
+    template: Annotated[
+        Path | None,
+        typer.Option(help="SAM template to apply at start (default: ./template.yaml if present)."),
+    ] = None,
+    account: Annotated[str, typer.Option(help="Account id in ARNs and events.")] = "123456789012",
+    region: Annotated[str, typer.Option(help="Region in ARNs and events.")] = "us-east-1",
+    durability: Annotated[
+        str, typer.Option(help="normal: survives a killed process; full: also a power cut.")
+    ] = "normal",
+    strict: Annotated[
+        bool, typer.Option(help="PutEvents to an unknown bus fails instead of being dropped (AWS drops it).")
+    ] = False,
+) -> None:
+    """Serve EventBridge and SQS on one endpoint: point AWS_ENDPOINT_URL at it and run unchanged code."""
+    from bus.engine.runtime import LocalBus
+    from bus.template import TemplateError, load_template
+    from bus.wire.server import build_server
+
+    out = Console(highlight=False)
+    if host not in _LOOPBACK:
+        out.print(f"[red]refusing to bind {host}: only loopback addresses are served without --auth[/]")
+        raise typer.Exit(2)
+    if durability not in ("normal", "full"):
+        raise typer.BadParameter("durability is 'normal' or 'full'")
+    mode: Literal["normal", "full"] = "full" if durability == "full" else "normal"
+    endpoint = f"http://{host}:{port}"
+    if template is None and Path("template.yaml").is_file():
+        template = Path("template.yaml")
+    bus = LocalBus(
+        data_dir, durability=mode, account=account, region=region, strict=strict, endpoint=endpoint
+    )
+    try:
+        if template is not None:
+            try:
+                changes = bus.apply(
+                    load_template(template, account=account, region=region, endpoint=endpoint)
+                )
+            except TemplateError as exc:
+                out.print(f"[red]{exc}[/]")
+                raise typer.Exit(2) from None
+            out.print(f"applied {template}: {len(changes)} change(s)")
+        bus.start()
+        out.print(f"choreo is serving EventBridge and SQS on [bold]{endpoint}[/] (data in {data_dir})")
+        out.print(f"  export AWS_ENDPOINT_URL={endpoint}", markup=False)
+        build_server(bus, host, port).run()  # returns on SIGINT/SIGTERM once in-flight requests finish
+    finally:
+        bus.stop()

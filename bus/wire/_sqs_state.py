@@ -1,0 +1,102 @@
+"""What the SQS API keeps in memory per bus: the wake-up signal of long polls, FIFO deduplication,
+sequence numbers, purge times, and the lock that serialises read-modify-write of queue documents.
+
+Messages themselves are always in the store. Deduplication ids live here for AWS's five-minute
+window, so a restart forgets them (AWS would still reject a duplicate sent right after).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+
+from bus.engine.runtime import LocalBus
+
+__all__ = ["DEDUP_WINDOW_SECONDS", "Deduplicated", "SqsState", "state_of"]
+
+DEDUP_WINDOW_SECONDS = 300.0
+
+
+class Deduplicated:
+    __slots__ = ("expires_at", "message_id", "sequence")
+
+    def __init__(self, expires_at: float, message_id: str, sequence: str) -> None:
+        self.expires_at, self.message_id, self.sequence = expires_at, message_id, sequence
+
+
+class SqsState:
+    def __init__(self) -> None:
+        self.documents = threading.RLock()  # queue documents: create, set attributes, move tasks
+        self._arrivals = threading.Condition()
+        self._sent = 0
+        self._dedup: dict[tuple[str, str], Deduplicated] = {}
+        self._dedup_lock = threading.Lock()
+        self._sequence = time.time_ns()
+        self._last_sent: dict[str, float] = {}
+        self.purged_at: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ long polling
+    def sent(self) -> None:
+        """A message arrived through the API: wake every long poll so it looks again."""
+        with self._arrivals:
+            self._sent += 1
+            self._arrivals.notify_all()
+
+    def arrivals(self) -> int:
+        with self._arrivals:
+            return self._sent
+
+    def wait(self, seen: int, timeout: float) -> None:
+        """Until a message arrives after ``seen`` (from ``arrivals``) or ``timeout`` passes.
+
+        Delivery writes into the store directly, without this signal: callers wait in short slices
+        and look at the store between them.
+        """
+        with self._arrivals:
+            self._arrivals.wait_for(lambda: self._sent != seen, timeout)
+
+    # ------------------------------------------------------------------ FIFO
+    def deduplicate(
+        self, key: tuple[str, str], now: float, message_id: str, sequence: str
+    ) -> Deduplicated | None:
+        """The earlier send within the window under ``key``, or None after recording this one."""
+        with self._dedup_lock:
+            earlier = self._dedup.get(key)
+            if earlier is not None and earlier.expires_at > now:
+                return earlier
+            if len(self._dedup) > 10_000:
+                self._dedup = {k: v for k, v in self._dedup.items() if v.expires_at > now}
+            self._dedup[key] = Deduplicated(now + DEDUP_WINDOW_SECONDS, message_id, sequence)
+            return None
+
+    def forget_queue(self, queue: str) -> None:
+        with self._dedup_lock:
+            self._dedup = {k: v for k, v in self._dedup.items() if k[0] != queue}
+            self._last_sent.pop(queue, None)
+        self.purged_at.pop(queue, None)
+
+    def sent_at(self, queue: str, now: float) -> float:
+        """``now``, nudged past the queue's previous send: the store orders a queue by send time, so
+        messages sent one after the other (a FIFO group, a batch) are received in that order."""
+        with self._dedup_lock:
+            at = max(now, self._last_sent.get(queue, 0.0) + 1e-6)
+            self._last_sent[queue] = at
+            return at
+
+    def next_sequence(self) -> str:
+        with self._dedup_lock:
+            self._sequence += 1
+            return f"{self._sequence:020d}"
+
+
+_STATES: weakref.WeakKeyDictionary[LocalBus, SqsState] = weakref.WeakKeyDictionary()
+_STATES_LOCK = threading.Lock()
+
+
+def state_of(bus: LocalBus) -> SqsState:
+    with _STATES_LOCK:
+        state = _STATES.get(bus)
+        if state is None:
+            state = _STATES[bus] = SqsState()
+        return state

@@ -1,0 +1,96 @@
+"""The AWS-compatible HTTP endpoint: one ASGI app for every service choreo speaks.
+
+AWS JSON protocols put the operation in the ``X-Amz-Target`` header (``AWSEvents.PutEvents``,
+``AmazonSQS.SendMessage``) and the input in a JSON body; errors are JSON with ``__type`` and
+``message`` and a 4xx/5xx status, which botocore turns into its modelled exception classes.
+Handlers run in a thread pool: the engine is synchronous (SQLite).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request as HttpRequest
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bus.engine.runtime import LocalBus
+from bus.errors import BusError, InternalError
+from bus.wire._protocol import Protocol, Request, WireError
+
+__all__ = ["MAX_BODY_BYTES", "create_app"]
+
+log = logging.getLogger(__name__)
+
+# A full PutEvents request (1 MiB of entries) or a 1 MiB SQS message, plus protocol overhead
+MAX_BODY_BYTES = 1_048_576 + 256 * 1024
+
+
+def create_app(
+    bus: LocalBus, protocols: Mapping[str, Protocol], *, max_body: int = MAX_BODY_BYTES
+) -> Starlette:
+    """``protocols`` maps an X-Amz-Target prefix (``AWSEvents``) to its protocol."""
+
+    async def health(_: HttpRequest) -> Response:
+        return JSONResponse({"status": "ok", "pending_deliveries": bus.store.pending_jobs()})
+
+    async def aws(http: HttpRequest) -> Response:
+        target = http.headers.get("x-amz-target", "")
+        prefix, _, operation = target.partition(".")
+        protocol = protocols.get(prefix)
+        if protocol is None or not operation:
+            return _plain_error(400, "UnknownOperationException", f"Unknown operation {target or '(none)'}")
+        length = http.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > max_body:
+            return _error(protocol, WireError("RequestEntityTooLarge", "Request body is too large.", 413))
+        body = await _read(http, max_body)
+        if body is None:
+            return _error(protocol, WireError("RequestEntityTooLarge", "Request body is too large.", 413))
+        handler = protocol.operations.get(operation)
+        if handler is None:
+            return _error(protocol, WireError("UnknownOperationException", f"Unknown operation {target}"))
+        try:
+            params = json.loads(body or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            return _error(protocol, WireError("SerializationException", "Request body is not valid JSON."))
+        if not isinstance(params, dict):
+            return _error(
+                protocol, WireError("SerializationException", "Request body must be a JSON object.")
+            )
+        request = Request(operation, params, http.headers.get("x-amzn-trace-id"), dict(http.headers))
+        try:
+            result = await run_in_threadpool(handler, bus, request)
+        except BusError as exc:
+            return _error(protocol, exc)
+        except Exception:  # a bug must not take the server down, nor leak internals
+            log.exception("%s failed", target)
+            return _error(protocol, InternalError("An internal error occurred."))
+        return Response(json.dumps(result, separators=(",", ":")), media_type=protocol.content_type)
+
+    return Starlette(routes=[Route("/health", health), Route("/", aws, methods=["POST"])])
+
+
+async def _read(http: HttpRequest, limit: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in http.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error(protocol: Protocol, exc: BusError) -> Response:
+    status, body, headers = protocol.error(exc)
+    return Response(json.dumps(body), status_code=status, media_type=protocol.content_type, headers=headers)
+
+
+def _plain_error(status: int, code: str, message: str) -> Response:
+    body: dict[str, Any] = {"__type": code, "message": message}
+    return Response(json.dumps(body), status_code=status, media_type="application/x-amz-json-1.1")

@@ -1,0 +1,54 @@
+"""Run the AWS-compatible endpoint with uvicorn: in the foreground (``choreo serve``) or in a thread
+(tests and embedding), with a graceful stop that lets in-flight requests finish."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import uvicorn
+
+from bus.engine.runtime import LocalBus
+from bus.wire.app import create_app
+from bus.wire.protocols import default_protocols
+
+__all__ = ["ServerThread", "build_server"]
+
+
+def build_server(bus: LocalBus, host: str = "127.0.0.1", port: int = 4010) -> uvicorn.Server:
+    app = create_app(bus, default_protocols())
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=10,
+    )
+    return uvicorn.Server(config)
+
+
+class ServerThread:
+    """The endpoint on a background thread; ``url`` once started. Port 0 picks a free port."""
+
+    def __init__(self, bus: LocalBus, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.server = build_server(bus, host, port)
+        self._thread = threading.Thread(target=self.server.run, name="choreo-server", daemon=True)
+        self.url = ""
+
+    def start(self, timeout: float = 10.0) -> ServerThread:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.005)
+        sockets = [s for server in self.server.servers for s in server.sockets]
+        host, port = sockets[0].getsockname()[:2]
+        self.url = f"http://{host}:{port}"
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout)
