@@ -11,6 +11,7 @@ from typing import ClassVar
 __all__ = [
     "BusError",
     "ConcurrentModification",
+    "IllegalStatus",
     "InternalError",
     "InvalidEventPatternError",
     "LimitExceeded",
@@ -50,6 +51,10 @@ class ResourceAlreadyExists(BusError):
 
 class LimitExceeded(BusError):
     code = "LimitExceededException"
+
+
+class IllegalStatus(BusError):
+    code = "IllegalStatusException"
 
 
 class ConcurrentModification(BusError):

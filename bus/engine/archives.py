@@ -13,7 +13,14 @@ import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from bus.errors import LimitExceeded, ResourceAlreadyExists, ResourceNotFound, ValidationError
+from bus.errors import (
+    IllegalStatus,
+    InvalidEventPatternError,
+    LimitExceeded,
+    ResourceAlreadyExists,
+    ResourceNotFound,
+    ValidationError,
+)
 from bus.model import Archive, DeliveryJob, Replay, ReplayState, archive_key, from_doc, replay_key, to_doc
 from bus.patterns import InvalidEventPattern, compile_pattern
 
@@ -52,7 +59,7 @@ class Archives:
             try:
                 compile_pattern(event_pattern, max_length=self.engine.pattern_quota)
             except InvalidEventPattern as exc:
-                raise ValidationError(exc.message) from None
+                raise InvalidEventPatternError(exc.message) from None
         with self._lock:
             if self.store.get_resource(*archive_key(name)) is not None:
                 raise ResourceAlreadyExists(f"Archive {name} already exists.")
@@ -84,7 +91,7 @@ class Archives:
                 try:
                     compile_pattern(event_pattern, max_length=self.engine.pattern_quota)
                 except InvalidEventPattern as exc:
-                    raise ValidationError(exc.message) from None
+                    raise InvalidEventPatternError(exc.message) from None
             archive = replace(
                 archive,
                 event_pattern=archive.event_pattern if event_pattern is None else event_pattern,
@@ -119,9 +126,17 @@ class Archives:
         self, name: str, event_source_arn: str, event_start_time: float, event_end_time: float,
         destination_arn: str, *, filter_arns: tuple[str, ...] = (), description: str = "",
     ) -> Replay:  # fmt: skip
-        archive = self.describe_archive(event_source_arn.rsplit("/", 1)[-1])
+        source = event_source_arn.rsplit("/", 1)[-1]
+        doc = self.store.get_resource(*archive_key(source))
+        if doc is None:
+            raise ValidationError(
+                f"Parameter EventSourceArn is not valid. Reason: Archive {source} does not exist."
+            )
+        archive = from_doc(Archive, doc)
         if event_start_time >= event_end_time:
-            raise ValidationError("Parameter EventStartTime must be before EventEndTime.")
+            raise ValidationError(
+                "Parameter EventEndTime is not valid. Reason: EventStartTime must be before EventEndTime."
+            )
         if event_end_time > self.engine.clock.now():
             raise ValidationError(
                 "Parameter EventEndTime is not valid. Reason: EventEndTime cannot be in the future."
@@ -164,7 +179,7 @@ class Archives:
         with self._lock:
             replay = self.describe_replay(name)
             if replay.state not in (ReplayState.STARTING, ReplayState.RUNNING):
-                raise ValidationError(f"Replay {name} is not in a state that can be cancelled.")
+                raise IllegalStatus(f"Replay {name} is not in a valid state for this operation.")
             replay = replace(replay, state=ReplayState.CANCELLING)
             self.store.put_resource(*replay_key(name), to_doc(replay))
         return replay

@@ -55,8 +55,9 @@ PutEventsResult = dict[
 ]  # {"FailedEntryCount": n, "Entries": [{"EventId"} | {"ErrorCode", "ErrorMessage"}]}
 
 MAX_TARGETS_PER_RULE = 5
+_CLOUDTRAIL_STATE = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 _NAME = re.compile(r"[\.\-_A-Za-z0-9]{1,64}")
-_BUS_NAME = re.compile(r"[/\.\-_A-Za-z0-9]{1,256}")
+_BUS_NAME = re.compile(r"[\.\-_A-Za-z0-9]{1,256}")
 
 
 class Engine:
@@ -117,7 +118,9 @@ class Engine:
 
     # ------------------------------------------------------------------ buses
     def create_event_bus(self, name: str, *, description: str = "") -> Bus:
-        if not _BUS_NAME.fullmatch(name) or name == "default":
+        if "/" in name:
+            raise ValidationError("Event bus name must not contain '/'.")
+        if not _BUS_NAME.fullmatch(name):
             raise ValidationError(f"Event bus name {name!r} is not valid.")
         with self._lock:
             if name in self._buses:
@@ -190,7 +193,9 @@ class Engine:
                 arn=self.rule_arn(bus, name),
                 event_pattern=event_pattern,
                 schedule_expression=schedule_expression,
-                state=RuleState(state),
+                # ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS also routes CloudTrail's read-only
+                # events; there are none locally, so it behaves as ENABLED
+                state=RuleState.ENABLED if state == _CLOUDTRAIL_STATE else RuleState(state),
                 description=description,
                 role_arn=role_arn,
                 created_at=created_at,
