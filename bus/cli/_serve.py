@@ -13,7 +13,7 @@ _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 def serve(
     host: Annotated[
-        str, typer.Option(help="Address to bind (loopback only until --auth exists).")
+        str, typer.Option(help="Address to bind; any address but loopback requires --auth.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port for every service.")] = 4010,
     data_dir: Annotated[Path, typer.Option(help="Where the bus keeps its data.")] = Path(".choreo"),
@@ -29,16 +29,36 @@ def serve(
     strict: Annotated[
         bool, typer.Option(help="PutEvents to an unknown bus fails instead of being dropped (AWS drops it).")
     ] = False,
+    auth: Annotated[
+        Path | None,
+        typer.Option(
+            "--auth",
+            metavar="FILE",
+            help=(
+                "Verify every request's SigV4 signature against the access keys of FILE: one"
+                " 'ACCESS_KEY_ID SECRET_ACCESS_KEY' pair a line, '#' comments; the file must not be"
+                " readable by group or others (chmod 600). Required to bind a non-loopback address."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Serve EventBridge and SQS on one endpoint: point AWS_ENDPOINT_URL at it and run unchanged code."""
     from bus.engine.runtime import LocalBus
     from bus.template import TemplateError, load_template
+    from bus.wire.auth import Authenticator, CredentialsError
     from bus.wire.server import build_server
 
     out = Console(highlight=False)
-    if host not in _LOOPBACK:
+    if host not in _LOOPBACK and auth is None:
         out.print(f"[red]refusing to bind {host}: only loopback addresses are served without --auth[/]")
         raise typer.Exit(2)
+    authenticator: Authenticator | None = None
+    if auth is not None:
+        try:
+            authenticator = Authenticator.from_file(auth)
+        except CredentialsError as exc:
+            out.print(str(exc), style="red", markup=False)
+            raise typer.Exit(2) from None
     if durability not in ("normal", "full"):
         raise typer.BadParameter("durability is 'normal' or 'full'")
     mode: Literal["normal", "full"] = "full" if durability == "full" else "normal"
@@ -61,6 +81,12 @@ def serve(
         bus.start()
         out.print(f"choreo is serving EventBridge and SQS on [bold]{endpoint}[/] (data in {data_dir})")
         out.print(f"  export AWS_ENDPOINT_URL={endpoint}", markup=False)
-        build_server(bus, host, port).run()  # returns on SIGINT/SIGTERM once in-flight requests finish
+        if authenticator is not None:
+            keys = authenticator.key_count
+            out.print(
+                f"  requests must be SigV4-signed by one of the {keys} access key(s) of {auth}", markup=False
+            )
+        server = build_server(bus, host, port, authenticator=authenticator)
+        server.run()  # returns on SIGINT/SIGTERM once in-flight requests finish
     finally:
         bus.stop()

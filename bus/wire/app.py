@@ -22,6 +22,7 @@ from starlette.routing import Route
 from bus.engine.runtime import LocalBus
 from bus.errors import BusError, InternalError
 from bus.wire._protocol import Protocol, Request, WireError
+from bus.wire.auth import Authenticator
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
@@ -32,9 +33,15 @@ MAX_BODY_BYTES = 1_048_576 + 256 * 1024
 
 
 def create_app(
-    bus: LocalBus, protocols: Mapping[str, Protocol], *, max_body: int = MAX_BODY_BYTES
+    bus: LocalBus,
+    protocols: Mapping[str, Protocol],
+    *,
+    max_body: int = MAX_BODY_BYTES,
+    authenticator: Authenticator | None = None,
 ) -> Starlette:
-    """``protocols`` maps an X-Amz-Target prefix (``AWSEvents``) to its protocol."""
+    """``protocols`` maps an X-Amz-Target prefix (``AWSEvents``) to its protocol. With an
+    ``authenticator``, every AWS request's SigV4 signature is verified before it is handled
+    (``/health`` stays open)."""
 
     async def health(_: HttpRequest) -> Response:
         return JSONResponse({"status": "ok", "pending_deliveries": bus.store.pending_jobs()})
@@ -51,6 +58,19 @@ def create_app(
         body = await _read(http, max_body)
         if body is None:
             return _error(protocol, WireError("RequestEntityTooLarge", "Request body is too large.", 413))
+        if authenticator is not None:
+            denied = authenticator.verify(
+                http.method,
+                http.scope.get("raw_path", http.url.path.encode()).decode("latin-1"),
+                http.scope.get("query_string", b"").decode("latin-1"),
+                http.headers.items(),
+                body,
+            )
+            if denied is not None:
+                status, payload, headers = authenticator.error(protocol, denied)
+                return Response(
+                    json.dumps(payload), status_code=status, media_type=protocol.content_type, headers=headers
+                )
         handler = protocol.operations.get(operation)
         if handler is None:
             return _error(protocol, WireError("UnknownOperationException", f"Unknown operation {target}"))

@@ -10,13 +10,21 @@ import uvicorn
 
 from bus.engine.runtime import LocalBus
 from bus.wire.app import create_app
+from bus.wire.auth import Authenticator
 from bus.wire.protocols import default_protocols
 
 __all__ = ["ServerThread", "build_server"]
 
 
-def build_server(bus: LocalBus, host: str = "127.0.0.1", port: int = 4010) -> uvicorn.Server:
-    app = create_app(bus, default_protocols())
+def build_server(
+    bus: LocalBus,
+    host: str = "127.0.0.1",
+    port: int = 4010,
+    *,
+    authenticator: Authenticator | None = None,
+) -> uvicorn.Server:
+    """With an ``authenticator``, every request must be SigV4-signed by one of its access keys."""
+    app = create_app(bus, default_protocols(), authenticator=authenticator)
     config = uvicorn.Config(
         app,
         host=host,
@@ -32,8 +40,15 @@ def build_server(bus: LocalBus, host: str = "127.0.0.1", port: int = 4010) -> uv
 class ServerThread:
     """The endpoint on a background thread; ``url`` once started. Port 0 picks a free port."""
 
-    def __init__(self, bus: LocalBus, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.server = build_server(bus, host, port)
+    def __init__(
+        self,
+        bus: LocalBus,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        authenticator: Authenticator | None = None,
+    ) -> None:
+        self.server = build_server(bus, host, port, authenticator=authenticator)
         self._thread = threading.Thread(target=self.server.run, name="choreo-server", daemon=True)
         self.url = ""
 
