@@ -207,6 +207,8 @@ class Deliverer:
         drop = Drop(job.event_id, reason, now, job.bus, job.rule, job.target_id) if reason else None
         outcome = Outcome.DEAD_LETTERED if message is not None else Outcome.DROPPED
         self.store.settle(job, _attempt_record(job, outcome, now, result), dead_letter=message, drop=drop)
+        if message is not None and self._ctx.engine.on_message is not None:
+            self._ctx.engine.on_message(message.queue)
         dlq_failed = dlq is not None and message is None
         self.metrics.final(job.bus, job.rule, job.target_id, outcome, dlq_failed=dlq_failed)
         if drop is not None:

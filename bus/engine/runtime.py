@@ -15,6 +15,7 @@ after the next start (at-least-once).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -65,13 +66,24 @@ class LocalBus:
         self.archives = Archives(self.engine)
         self.scheduler = Scheduler(self.engine)
         self.registry = default_registry(http_timeout=5.0)
-        context = DeliveryContext(data_dir=self.data_dir, forward=self.engine.forward, invoker=invoker)
+        # told the queue name whenever delivery writes a message (the SQS API wakes its long polls)
+        self.message_listeners: list[Callable[[str], None]] = []
+        context = DeliveryContext(
+            data_dir=self.data_dir,
+            forward=self.engine.forward,
+            invoker=invoker,
+            on_message=self._message_written,
+        )
         self.deliverer = Deliverer(store, self.engine.clock, self.registry, context, self.metrics)
         self.worker = DeliveryWorker(self.deliverer, workers=workers)
         self.engine.on_jobs(self.worker.notify)
         self._stop = threading.Event()
         self._housekeeper: threading.Thread | None = None
         self._expired_at = 0.0
+
+    def _message_written(self, queue: str) -> None:
+        for listener in self.message_listeners:
+            listener(queue)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalBus:

@@ -50,8 +50,8 @@ class SqsState:
     def wait(self, seen: int, timeout: float) -> None:
         """Until a message arrives after ``seen`` (from ``arrivals``) or ``timeout`` passes.
 
-        Delivery writes into the store directly, without this signal: callers wait in short slices
-        and look at the store between them.
+        Delivery signals its writes too (``LocalBus.message_listeners``); messages that become
+        visible again after a timeout do not, so callers still wait in short slices.
         """
         with self._arrivals:
             self._arrivals.wait_for(lambda: self._sent != seen, timeout)
@@ -99,4 +99,6 @@ def state_of(bus: LocalBus) -> SqsState:
         state = _STATES.get(bus)
         if state is None:
             state = _STATES[bus] = SqsState()
+            # messages that rule delivery writes wake long polls too, not only SendMessage
+            bus.message_listeners.append(lambda _queue: state.sent())
         return state

@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -55,7 +56,10 @@ def create_app(
         length = http.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > max_body:
             return _error(protocol, WireError("RequestEntityTooLarge", "Request body is too large.", 413))
-        body = await _read(http, max_body)
+        try:
+            body = await _read(http, max_body)
+        except ClientDisconnect:  # the client hung up mid-body: nobody is left to answer
+            return Response(status_code=400)
         if body is None:
             return _error(protocol, WireError("RequestEntityTooLarge", "Request body is too large.", 413))
         if authenticator is not None:

@@ -104,6 +104,8 @@ class DeliveryContext:
     data_dir: Path
     forward: Forwarder | None = None
     invoker: FunctionInvoker | None = None
+    # told the queue name after a message is written to a local queue (wakes SQS long polls)
+    on_message: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

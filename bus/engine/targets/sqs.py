@@ -66,6 +66,8 @@ class SqsKind(TargetKind):
                 visible_at=now,
             )
         )
+        if ctx.engine.on_message is not None:
+            ctx.engine.on_message(queue.name)
         return SendResult.ok()
 
 
