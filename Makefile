@@ -50,6 +50,7 @@ bench: $(STAMP) $(COMPILED) ## pattern-matching benchmark: sources, then the myp
 	$(BIN)/python benchmarks/bench_patterns.py --engine-path build/compiled --baseline $(BENCH_JSON) \
 		--json $(BENCH_COMPILED_JSON)
 	$(BIN)/python benchmarks/bench_bus.py --json benchmarks/results/bench_bus.json
+	$(BIN)/python benchmarks/bench_wire.py --json benchmarks/results/bench_wire.json
 
 $(COMPILED): $(STAMP) setup.py $(HOT_MODULES) ## the mypyc build of the matcher's hot path, in build/compiled/
 	rm -rf build/compiled
