@@ -82,7 +82,7 @@ def test_data_survives_reopening(tmp_path: Path) -> None:
 
 
 CHILD = """
-import sys, time
+import sys
 from bus.store.sqlite import SqliteStore
 from tests.store.contract import event, job
 store = SqliteStore(sys.argv[1])
@@ -90,7 +90,7 @@ for b in range(20):
     ids = [f"e{b}-{i}" for i in range(10)]
     store.append([event(i) for i in ids], [job("j" + i, i) for i in ids], [("arch", i) for i in ids])
 print("done", flush=True)
-time.sleep(120)
+sys.stdin.read()  # block until the test kills us (stdin stays open until then)
 """
 
 
@@ -109,7 +109,12 @@ def test_a_process_killed_right_after_append_loses_nothing(tmp_path: Path) -> No
     path = tmp_path / "bus.db"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(path)], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", CHILD, str(path)],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert read_line(proc, timeout=60) == "done"
@@ -119,8 +124,9 @@ def test_a_process_killed_right_after_append_loses_nothing(tmp_path: Path) -> No
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        assert proc.stdout is not None
+        assert proc.stdout is not None and proc.stdin is not None
         proc.stdout.close()
+        proc.stdin.close()
     assert Path(f"{path}-wal").stat().st_size > 0  # the commits are in the WAL, never checkpointed
     with SqliteStore(path) as store:
         assert store.pending_jobs() == 200
