@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bus.cli import _client, _demo, _pattern, _records, _serve
+from bus.cli import _client, _demo, _ops, _pattern, _records, _serve
 
 app = typer.Typer(
     name="choreo",
@@ -15,11 +15,14 @@ app = typer.Typer(
 )
 app.command("test-pattern")(_pattern.test_pattern)
 app.command("demo")(_demo.demo)
-app.command("drops")(_records.drops)
 app.command("attempts")(_records.attempts)
 app.command("serve")(_serve.serve)
 app.command("put")(_client.put)
 app.command("rules")(_client.rules)
+app.command("tail")(_ops.tail)
+app.command("replay")(_ops.replay)
+app.command("dropped")(_ops.dropped)
+_client.dlq.command("redrive")(_ops.dlq_redrive)
 app.add_typer(_client.dlq, name="dlq")
 
 __all__ = ["app"]

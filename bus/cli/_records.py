@@ -1,4 +1,4 @@
-"""``choreo drops`` and ``choreo attempts``: what happened to accepted events, from the data directory."""
+"""``choreo attempts`` and the table of ``choreo dropped``: what became of accepted events."""
 
 from __future__ import annotations
 

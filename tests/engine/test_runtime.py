@@ -66,7 +66,7 @@ def test_drops_and_attempts_are_visible_in_the_cli(tmp_path: Path) -> None:
         kept = bus.engine.put_events([{"Source": "s", "DetailType": "d", "Detail": "{}"}])
         wait_until_idle(bus)
     runner = CliRunner(env={"COLUMNS": "300"})
-    result = runner.invoke(app, ["drops", "--data-dir", str(tmp_path)])
+    result = runner.invoke(app, ["dropped", "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert lost["Entries"][0]["EventId"] in result.output
     assert "event bus nope does not exist" in result.output
@@ -75,7 +75,7 @@ def test_drops_and_attempts_are_visible_in_the_cli(tmp_path: Path) -> None:
     result = runner.invoke(app, ["attempts", event_id, "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "DELIVERED" in result.output and "DROPPED" in result.output and "NO_RESOURCE" in result.output
-    missing = runner.invoke(app, ["drops", "--data-dir", str(tmp_path / "nowhere")])
+    missing = runner.invoke(app, ["dropped", "--data-dir", str(tmp_path / "nowhere")])
     assert missing.exit_code != 0 and "no bus data" in missing.output
 
 
