@@ -190,7 +190,8 @@ class Event:
     # set when the event reached this bus through another bus's rule (AWS forwards it only once more)
     source_bus: str | None = None
 
-    def envelope(self) -> dict[str, Any]:
+    def envelope(self, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The event as targets see it; ``detail`` is the already parsed Detail, when the caller has it."""
         doc: dict[str, Any] = {
             "version": "0",
             "id": self.id,
@@ -200,7 +201,7 @@ class Event:
             "time": self.time,
             "region": self.region,
             "resources": list(self.resources),
-            "detail": json.loads(self.detail),
+            "detail": json.loads(self.detail) if detail is None else detail,
         }
         if self.replay_name is not None:
             doc["replay-name"] = self.replay_name

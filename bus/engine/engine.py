@@ -310,7 +310,7 @@ class Engine:
                 if self.metrics is not None:
                     self.metrics.dropped("UnknownEventBus", valid.bus)
                 continue
-            self._route(event, now, jobs, archived)
+            self._route(event, now, jobs, archived, envelope=event.envelope(valid.parsed_detail))
         if events:
             self.store.append(events, jobs, archived, drops)
         if jobs:
@@ -340,8 +340,10 @@ class Engine:
         jobs: list[DeliveryJob],
         archived: list[tuple[str, str]],
         only_rules: Sequence[str] | None = None,
+        envelope: dict[str, Any] | None = None,
     ) -> None:
-        envelope = event.envelope()
+        if envelope is None:
+            envelope = event.envelope()
         rules = sorted(self.router.rules_for(event.bus, envelope, only_rules))
         if self.metrics is not None and rules:
             self.metrics.matched(event.bus, rules)

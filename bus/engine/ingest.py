@@ -15,7 +15,17 @@ from typing import Any
 
 from bus.errors import ValidationError
 
-__all__ = ["MAX_ENTRIES", "MAX_REQUEST_BYTES", "EntryError", "ValidEntry", "check_entries", "entry_size"]
+__all__ = [
+    "MAX_ENTRIES",
+    "MAX_REQUEST_BYTES",
+    "EntryError",
+    "ValidEntry",
+    "bus_name",
+    "check_entries",
+    "entry_size",
+    "timestamp",
+    "validate_entry",
+]
 
 MAX_ENTRIES = 10
 MAX_REQUEST_BYTES = 1_048_576  # since January 2026 (the stored user guide still says 256 KB)
@@ -36,6 +46,7 @@ class ValidEntry:
     time: float | None
     bus: str  # name, from EventBusName (name or ARN) or "default"
     trace_header: str | None
+    parsed_detail: dict[str, Any]  # Detail parsed once here, reused for routing
 
 
 def entry_size(entry: Mapping[str, Any]) -> int:
@@ -79,7 +90,8 @@ def bus_name(name_or_arn: str | None) -> str:
     return name_or_arn
 
 
-def _time(value: Any) -> float | None:
+def timestamp(value: Any) -> float | None:
+    """Epoch seconds from what clients send for a timestamp (a number, a datetime, ISO 8601), else None."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -118,7 +130,7 @@ def validate_entry(entry: Mapping[str, Any], request_trace_header: str | None) -
             "Parameter Resources is not valid. Reason: Resources must be a list of strings.",
         )
     raw_time = entry.get("Time")
-    when = _time(raw_time)
+    when = timestamp(raw_time)
     if raw_time is not None and when is None:
         return EntryError("InvalidArgument", "Parameter Time is not valid. Reason: Time must be a timestamp.")
     trace = entry.get("TraceHeader") or request_trace_header
@@ -130,4 +142,5 @@ def validate_entry(entry: Mapping[str, Any], request_trace_header: str | None) -
         time=when,
         bus=bus_name(entry.get("EventBusName")),
         trace_header=trace if isinstance(trace, str) and trace else None,
+        parsed_detail=parsed,
     )

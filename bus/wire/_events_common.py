@@ -13,9 +13,9 @@ import functools
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from typing import Any, TypeVar
 
+from bus.engine.ingest import timestamp
 from bus.engine.runtime import LocalBus
 from bus.errors import ValidationError
 from bus.wire._protocol import Operation, Request
@@ -66,13 +66,9 @@ def flag(params: Mapping[str, Any], name: str) -> bool:
 
 def epoch(value: Any, member: str) -> float:
     """A timestamp member as epoch seconds: a number (what SDKs send) or an ISO 8601 string."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            pass
+    seconds = timestamp(value)
+    if seconds is not None:
+        return seconds
     raise ValidationError(f"Parameter {member} is not valid. Reason: {member} must be a timestamp.")
 
 

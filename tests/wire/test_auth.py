@@ -9,14 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import botocore.auth
 import httpx
 import pytest
 from botocore import UNSIGNED
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from typer.testing import CliRunner
@@ -24,7 +22,7 @@ from typer.testing import CliRunner
 from bus.cli import app
 from bus.engine.runtime import LocalBus
 from bus.wire.auth import Authenticator, CredentialsError, load_credentials
-from bus.wire.server import ServerThread
+from tests.support.aws import aws_client, serving
 
 KEY, SECRET = "AKIACHOREOTEST000001", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzEXAMPLEKEY"
 OTHER_KEY, OTHER_SECRET = "AKIACHOREOTEST000002", "another/secret+value"
@@ -37,23 +35,12 @@ SIGNATURE_MISMATCH = (
 
 @pytest.fixture
 def secured(bus: LocalBus) -> Iterator[str]:
-    authenticator = Authenticator({KEY: SECRET, OTHER_KEY: OTHER_SECRET})
-    server = ServerThread(bus, authenticator=authenticator).start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
+    with serving(bus, Authenticator({KEY: SECRET, OTHER_KEY: OTHER_SECRET})) as url:
+        yield url
 
 
 def client(service: str, endpoint: str, key: str = KEY, secret: str = SECRET, **config: Any) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30, **config),
-    )
+    return aws_client(service, endpoint, key=key, secret=secret, **config)
 
 
 def signed(

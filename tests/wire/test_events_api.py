@@ -17,14 +17,13 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from bus.engine.runtime import LocalBus
 from bus.model import QueueMessage
 from bus.wire.events import EventsProtocol
+from tests.support.aws import aws_client
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 ARN = f"arn:aws:events:{REGION}:{ACCOUNT}"
@@ -35,9 +34,7 @@ PATTERN = '{"source": ["shop"]}'
 
 @pytest.fixture
 def raw(endpoint: str) -> Any:
-    config = Config(parameter_validation=False, retries={"max_attempts": 1})
-    return boto3.client("events", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test",
-                        aws_secret_access_key="test", config=config)  # fmt: skip
+    return aws_client("events", endpoint, parameter_validation=False)
 
 
 @contextmanager

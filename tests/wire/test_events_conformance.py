@@ -14,13 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from bus.engine.runtime import LocalBus
-from bus.wire.server import ServerThread
+from tests.support.aws import aws_client, serving
 from tests.support.corpus import Expected, PatternCase, load_pattern_cases, shared_dir
 
 pytestmark = pytest.mark.conformance
@@ -46,15 +44,8 @@ INVALID_EVENTS: Final = _invalid_events()
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     data: Path = tmp_path_factory.mktemp("conformance") / "data"
-    with LocalBus(data) as bus:
-        server = ServerThread(bus).start()
-        try:
-            yield boto3.client(
-                "events", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="test",
-                aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}),
-            )  # fmt: skip
-        finally:
-            server.stop()
+    with LocalBus(data) as bus, serving(bus) as url:
+        yield aws_client("events", url)
 
 
 def test_the_corpus_has_the_cases_aws_can_be_sent() -> None:

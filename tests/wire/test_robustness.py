@@ -28,7 +28,7 @@ import pytest
 
 from bus.engine.runtime import LocalBus
 from bus.wire.app import MAX_BODY_BYTES
-from tests.wire.conftest import client
+from tests.support.aws import aws_client
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -467,7 +467,7 @@ def test_concurrent_publishers_lose_no_event(bus: LocalBus, endpoint: str, event
 
     def publisher(n: int) -> Callable[[], None]:
         def run() -> None:
-            own = client("events", endpoint)
+            own = aws_client("events", endpoint)
             start.wait()
             try:
                 for i in range(PER_CLIENT // BATCH):

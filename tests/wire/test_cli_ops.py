@@ -5,20 +5,16 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import typer
-from botocore.config import Config
 from typer.testing import CliRunner, Result
 
 from bus.cli._ops import _rule_bus, dlq_redrive, dropped, parse_time, replay, tail
-from bus.engine.runtime import LocalBus
-from bus.wire.server import ServerThread
 
 app = typer.Typer(pretty_exceptions_enable=False)
 app.command("tail")(tail)
@@ -53,38 +49,8 @@ def until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
+    """The data directory of the conftest's bus (the commands that read it directly need it)."""
     return tmp_path / "data"
-
-
-@pytest.fixture
-def endpoint(data: Path) -> Iterator[str]:
-    with LocalBus(data) as bus:
-        server = ServerThread(bus).start()
-        try:
-            yield server.url
-        finally:
-            server.stop()
-
-
-def client(service: str, endpoint: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
-    )
-
-
-@pytest.fixture
-def events(endpoint: str) -> Any:
-    return client("events", endpoint)
-
-
-@pytest.fixture
-def sqs(endpoint: str) -> Any:
-    return client("sqs", endpoint)
 
 
 def receive(sqs: Any, url: str) -> list[dict[str, Any]]:
