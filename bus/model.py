@@ -30,6 +30,7 @@ __all__ = [
     "RetryPolicy",
     "Rule",
     "RuleState",
+    "Settlement",
     "Target",
     "archive_key",
     "bus_key",
@@ -260,6 +261,24 @@ class QueueMessage:
     receive_count: int = 0
     visible_at: float = 0.0
     receipt_handle: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """A delivery job's outcome, committed as one unit by ``Store.settle_many``.
+
+    ``attempt`` is None when the job was not attempted (a rate limit deferred it): the job moves to
+    ``retry_at`` with its attempt count unchanged. Otherwise the attempt is recorded and the job is
+    deleted, or rescheduled at ``retry_at`` as the next attempt. ``messages`` (a local SQS target's
+    message, a dead letter) are written in the same transaction, so a crash can neither lose them
+    nor write them twice.
+    """
+
+    job: DeliveryJob
+    attempt: Attempt | None
+    retry_at: float | None = None
+    messages: tuple[QueueMessage, ...] = ()
+    drop: Drop | None = None
 
 
 # ----------------------------------------------------------------------------------------------

@@ -86,6 +86,7 @@ class Engine:
         self._targets: dict[tuple[str, str], tuple[str, ...]] = {}
         self._buses: set[str] = set()
         self._listeners: list[Callable[[Sequence[DeliveryJob]], None]] = []  # told of new committed jobs
+        self._event_listeners: list[Callable[[Sequence[Event]], None]] = []  # told of committed events
         self.rules_version = 0  # bumped on every rule change: cheap staleness checks for caches
         self._load()
 
@@ -115,6 +116,19 @@ class Engine:
         """Call ``listener(jobs)`` with the delivery jobs each call commits (the worker takes them from
         there without reading them back; an empty list just means "look in the store")."""
         self._listeners.append(listener)
+
+    def on_events(self, listener: Callable[[Sequence[Event]], None]) -> None:
+        """Call ``listener(events)`` with the events each PutEvents call or bus-to-bus forward commits,
+        after the commit (schema discovery, live views). A listener must be quick and must not raise:
+        it runs on the caller's thread."""
+        self._event_listeners.append(listener)
+
+    def _accepted(self, events: Sequence[Event]) -> None:
+        for listener in self._event_listeners:
+            try:
+                listener(events)
+            except Exception:  # an observer's bug must not fail a PutEvents that has committed
+                log.exception("event listener %r failed", listener)
 
     # ------------------------------------------------------------------ buses
     def create_event_bus(self, name: str, *, description: str = "") -> Bus:
@@ -315,6 +329,8 @@ class Engine:
             self.store.append(events, jobs, archived, drops)
         if jobs:
             self.notify(jobs)
+        if events and self._event_listeners:
+            self._accepted([e for e in events if e.bus in self._buses])
         failed = sum(1 for r in results if "ErrorCode" in r)
         return {"FailedEntryCount": failed, "Entries": results}
 
@@ -394,6 +410,8 @@ class Engine:
         self.store.append([copy], jobs, archived)
         if jobs:
             self.notify(jobs)
+        if self._event_listeners:
+            self._accepted([copy])
         return copy
 
     def test_event_pattern(self, event_pattern: str, event: str) -> bool:

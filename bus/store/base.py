@@ -20,7 +20,7 @@ import abc
 from collections.abc import Sequence
 from typing import Any
 
-from bus.model import Attempt, DeliveryJob, Drop, Event, QueueMessage
+from bus.model import Attempt, DeliveryJob, Drop, Event, QueueMessage, Settlement
 
 __all__ = ["Store"]
 
@@ -67,7 +67,6 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def pending_jobs(self) -> int: ...
 
-    @abc.abstractmethod
     def settle(
         self,
         job: DeliveryJob,
@@ -79,6 +78,12 @@ class Store(abc.ABC):
     ) -> None:
         """Record ``attempt``; reschedule the job at ``retry_at`` (attempt + 1) or delete it; write the
         dead letter and/or drop record: all in one transaction."""
+        messages = (dead_letter,) if dead_letter is not None else ()
+        self.settle_many([Settlement(job, attempt, retry_at, messages, drop)])
+
+    @abc.abstractmethod
+    def settle_many(self, settlements: Sequence[Settlement]) -> None:
+        """Commit every settlement (see ``bus.model.Settlement``) in one transaction."""
 
     @abc.abstractmethod
     def attempts(self, event_id: str) -> list[Attempt]:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from bus.errors import StoreError
-from bus.model import Attempt, DeliveryJob, Drop, Event, QueueMessage
+from bus.model import Attempt, DeliveryJob, Drop, Event, QueueMessage, Settlement
 from bus.store.base import Store
 
 __all__ = ["MemoryStore"]
@@ -83,25 +83,21 @@ class MemoryStore(Store):
         with self._lock:
             return len(self._jobs)
 
-    def settle(
-        self,
-        job: DeliveryJob,
-        attempt: Attempt,
-        *,
-        retry_at: float | None = None,
-        dead_letter: QueueMessage | None = None,
-        drop: Drop | None = None,
-    ) -> None:
+    def settle_many(self, settlements: Sequence[Settlement]) -> None:
         with self._lock:
-            if retry_at is None:
-                self._jobs.pop(job.id, None)
-            else:
-                self._jobs[job.id] = replace(job, attempt=job.attempt + 1, due_at=retry_at)
-            self._attempts.setdefault(attempt.event_id, []).append(attempt)
-            if dead_letter is not None:
-                self._messages.setdefault(dead_letter.queue, {})[dead_letter.id] = dead_letter
-            if drop is not None:
-                self._drops.append(drop)
+            for s in settlements:
+                job = s.job
+                if s.retry_at is None:
+                    self._jobs.pop(job.id, None)
+                else:
+                    tried = s.attempt is not None
+                    self._jobs[job.id] = replace(job, attempt=job.attempt + tried, due_at=s.retry_at)
+                if s.attempt is not None:
+                    self._attempts.setdefault(s.attempt.event_id, []).append(s.attempt)
+                for message in s.messages:
+                    self._messages.setdefault(message.queue, {})[message.id] = message
+                if s.drop is not None:
+                    self._drops.append(s.drop)
 
     def attempts(self, event_id: str) -> list[Attempt]:
         with self._lock:

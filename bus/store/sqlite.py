@@ -39,7 +39,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from bus.errors import StoreError
-from bus.model import Attempt, DeliveryJob, Drop, Event, QueueMessage
+from bus.model import Attempt, DeliveryJob, Drop, Event, QueueMessage, Settlement
 from bus.store._migrations import ATTEMPTS, DROPS, EVENTS, JOBS, MESSAGES, check_columns, dumps, migrate
 from bus.store.base import Store
 
@@ -275,26 +275,23 @@ class SqliteStore(Store):
             count: int = conn.execute(_QUERIES["pending_jobs"]).fetchall()[0][0]
         return count
 
-    def settle(
-        self,
-        job: DeliveryJob,
-        attempt: Attempt,
-        *,
-        retry_at: float | None = None,
-        dead_letter: QueueMessage | None = None,
-        drop: Drop | None = None,
-    ) -> None:
+    def settle_many(self, settlements: Sequence[Settlement]) -> None:
+        if not settlements:
+            return
         with self._write("settle") as conn:
-            # jobs are keyed by (due_at, id): the job as due_jobs returned it is found at once
-            if not conn.execute(_DELETE_JOB, (job.due_at, job.id)).rowcount:
-                conn.execute("DELETE FROM jobs WHERE id = ?", (job.id,))  # rescheduled since: a scan
-            if retry_at is not None:
-                conn.execute(JOBS.insert, JOBS.row(replace(job, attempt=job.attempt + 1, due_at=retry_at)))
-            conn.execute(ATTEMPTS.insert, ATTEMPTS.row(attempt))
-            if dead_letter is not None:
-                conn.execute(MESSAGES.insert, MESSAGES.row(dead_letter))
-            if drop is not None:
-                conn.execute(DROPS.insert, DROPS.row(drop))
+            for s in settlements:
+                job = s.job
+                # jobs are keyed by (due_at, id): the job as due_jobs returned it is found at once
+                if not conn.execute(_DELETE_JOB, (job.due_at, job.id)).rowcount:
+                    conn.execute("DELETE FROM jobs WHERE id = ?", (job.id,))  # rescheduled since: a scan
+                if s.retry_at is not None:
+                    tried = s.attempt is not None
+                    conn.execute(
+                        JOBS.insert, JOBS.row(replace(job, attempt=job.attempt + tried, due_at=s.retry_at))
+                    )
+            conn.executemany(ATTEMPTS.insert, [ATTEMPTS.row(s.attempt) for s in settlements if s.attempt])
+            conn.executemany(MESSAGES.insert, [MESSAGES.row(m) for s in settlements for m in s.messages])
+            conn.executemany(DROPS.insert, [DROPS.row(s.drop) for s in settlements if s.drop])
 
     def attempts(self, event_id: str) -> list[Attempt]:
         with self._read("attempts") as conn:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -18,14 +18,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bus.engine.runtime import LocalBus
 from bus.errors import BusError, InternalError
 from bus.wire._protocol import Protocol, Request, WireError
 from bus.wire.auth import Authenticator
 
-__all__ = ["MAX_BODY_BYTES", "create_app"]
+__all__ = ["MAX_BODY_BYTES", "create_app", "read_body", "signature_error"]
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,13 @@ def create_app(
     *,
     max_body: int = MAX_BODY_BYTES,
     authenticator: Authenticator | None = None,
+    routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """``protocols`` maps an X-Amz-Target prefix (``AWSEvents``) to its protocol. With an
     ``authenticator``, every AWS request's SigV4 signature is verified before it is handled
-    (``/health`` stays open)."""
+    (``/health`` stays open). ``routes`` serve what is not an X-Amz-Target request (REST
+    protocols such as ``schemas``, the console); they check signatures themselves with
+    ``bus.wire.app.signature_error``."""
 
     async def health(_: HttpRequest) -> Response:
         return JSONResponse({"status": "ok", "pending_deliveries": bus.store.pending_jobs()})
@@ -57,24 +60,14 @@ def create_app(
         if length is not None and length.isdigit() and int(length) > max_body:
             return _error(protocol, WireError("RequestEntityTooLarge", "Request body is too large.", 413))
         try:
-            body = await _read(http, max_body)
+            body = await read_body(http, max_body)
         except ClientDisconnect:  # the client hung up mid-body: nobody is left to answer
             return Response(status_code=400)
         if body is None:
             return _error(protocol, WireError("RequestEntityTooLarge", "Request body is too large.", 413))
-        if authenticator is not None:
-            denied = authenticator.verify(
-                http.method,
-                http.scope.get("raw_path", http.url.path.encode()).decode("latin-1"),
-                http.scope.get("query_string", b"").decode("latin-1"),
-                http.headers.items(),
-                body,
-            )
-            if denied is not None:
-                status, payload, headers = authenticator.error(protocol, denied)
-                return Response(
-                    json.dumps(payload), status_code=status, media_type=protocol.content_type, headers=headers
-                )
+        denied = signature_error(http, body, protocol)
+        if denied is not None:
+            return denied
         handler = protocol.operations.get(operation)
         if handler is None:
             return _error(protocol, WireError("UnknownOperationException", f"Unknown operation {target}"))
@@ -96,10 +89,33 @@ def create_app(
             return _error(protocol, InternalError("An internal error occurred."))
         return Response(json.dumps(result, separators=(",", ":")), media_type=protocol.content_type)
 
-    return Starlette(routes=[Route("/health", health), Route("/", aws, methods=["POST"])])
+    app = Starlette(routes=[Route("/health", health), Route("/", aws, methods=["POST"]), *routes])
+    app.state.authenticator = authenticator
+    app.state.max_body = max_body
+    return app
 
 
-async def _read(http: HttpRequest, limit: int) -> bytes | None:
+def signature_error(http: HttpRequest, body: bytes, protocol: Protocol) -> Response | None:
+    """The error response for a request the app's authenticator refuses, or None (also when the
+    app runs without one): for routes added through ``create_app(routes=...)``."""
+    authenticator: Authenticator | None = http.app.state.authenticator
+    if authenticator is None:
+        return None
+    denied = authenticator.verify(
+        http.method,
+        http.scope.get("raw_path", http.url.path.encode()).decode("latin-1"),
+        http.scope.get("query_string", b"").decode("latin-1"),
+        http.headers.items(),
+        body,
+    )
+    if denied is None:
+        return None
+    status, payload, headers = authenticator.error(protocol, denied)
+    media = protocol.content_type
+    return Response(json.dumps(payload), status_code=status, media_type=media, headers=headers)
+
+
+async def read_body(http: HttpRequest, limit: int) -> bytes | None:
     chunks: list[bytes] = []
     size = 0
     async for chunk in http.stream():

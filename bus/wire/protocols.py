@@ -1,13 +1,22 @@
-"""The protocols the endpoint speaks, by X-Amz-Target prefix."""
+"""The protocols the endpoint speaks: AWS JSON ones by X-Amz-Target prefix, REST ones as routes."""
 
 from __future__ import annotations
 
+from starlette.routing import BaseRoute
+
+from bus.engine.runtime import LocalBus
 from bus.wire._protocol import Protocol
 from bus.wire.events import EventsProtocol
 from bus.wire.sqs import SqsProtocol
 
-__all__ = ["default_protocols"]
+__all__ = ["default_protocols", "default_routes"]
 
 
 def default_protocols() -> dict[str, Protocol]:
     return {EventsProtocol.target_prefix: EventsProtocol(), SqsProtocol.target_prefix: SqsProtocol()}
+
+
+def default_routes(bus: LocalBus) -> list[BaseRoute]:
+    """Routes of the REST protocols (none yet besides the X-Amz-Target dispatcher)."""
+    del bus
+    return []

@@ -11,7 +11,7 @@ import uvicorn
 from bus.engine.runtime import LocalBus
 from bus.wire.app import create_app
 from bus.wire.auth import Authenticator
-from bus.wire.protocols import default_protocols
+from bus.wire.protocols import default_protocols, default_routes
 
 __all__ = ["ServerThread", "build_server"]
 
@@ -24,7 +24,7 @@ def build_server(
     authenticator: Authenticator | None = None,
 ) -> uvicorn.Server:
     """With an ``authenticator``, every request must be SigV4-signed by one of its access keys."""
-    app = create_app(bus, default_protocols(), authenticator=authenticator)
+    app = create_app(bus, default_protocols(), authenticator=authenticator, routes=default_routes(bus))
     config = uvicorn.Config(
         app,
         host=host,

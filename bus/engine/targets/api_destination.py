@@ -41,6 +41,7 @@ def _url(endpoint: str, params: Mapping[str, Any]) -> str:
 class ApiDestinationKind(TargetKind):
     name = "api_destination"
     arn_pattern = re.compile(r"arn:aws[a-z-]*:events:[^:]*:[^:]*:api-destination/")
+    blocking = True
 
     def __init__(self, *, timeout: float = 5.0, client: httpx.Client | None = None) -> None:
         self._client = client or httpx.Client(timeout=timeout, follow_redirects=False)

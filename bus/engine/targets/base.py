@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from bus.clock import Clock
-from bus.model import Event, Target
+from bus.model import Event, QueueMessage, Target
 from bus.store.base import Store
 
 __all__ = [
@@ -68,14 +68,29 @@ class SendResult:
     error_code: ErrorCode | None = None
     message: str = ""
     retryable: bool = False
+    # seconds the target asked for before a retry (HTTP Retry-After): delivery waits the longer of
+    # it and its own backoff; a negative value means do not retry at all
+    retry_after: float | None = None
+    # not attempted (a rate limit): the job runs again at this clock time, no attempt counted; once
+    # that is past the RetryPolicy's MaximumEventAgeInSeconds the event is dead-lettered with this
+    # result's error code and message
+    deferred_until: float | None = None
+    # local queue messages the delivery writes in the transaction that settles the job
+    outbox: tuple[QueueMessage, ...] = ()
 
     @classmethod
-    def ok(cls) -> SendResult:
-        return cls(True)
+    def ok(cls, outbox: tuple[QueueMessage, ...] = ()) -> SendResult:
+        return cls(True, outbox=outbox)
 
     @classmethod
-    def failed(cls, code: ErrorCode, message: str, *, retryable: bool) -> SendResult:
-        return cls(False, code, message, retryable)
+    def failed(
+        cls, code: ErrorCode, message: str, *, retryable: bool, retry_after: float | None = None
+    ) -> SendResult:
+        return cls(False, code, message, retryable, retry_after)
+
+    @classmethod
+    def deferred(cls, until: float, code: ErrorCode, message: str) -> SendResult:
+        return cls(False, code, message, True, deferred_until=until)
 
 
 class FunctionNotFound(Exception):
@@ -123,6 +138,9 @@ class TargetKind(abc.ABC):
 
     name: ClassVar[str]
     arn_pattern: ClassVar[re.Pattern[str]]
+    # True for kinds whose send waits on the network (HTTP): they run on a pool of their own, so a
+    # slow endpoint cannot hold back deliveries to local targets
+    blocking: ClassVar[bool] = False
 
     def matches(self, arn: str) -> bool:
         return self.arn_pattern.match(arn) is not None
