@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -27,6 +26,7 @@ from bus.errors import (
     ResourceNotFound,
     ValidationError,
 )
+from bus.ids import new_id
 from bus.model import (
     DEFAULT_ACCOUNT,
     DEFAULT_REGION,
@@ -85,7 +85,8 @@ class Engine:
         self._lock = threading.RLock()
         self._targets: dict[tuple[str, str], tuple[str, ...]] = {}
         self._buses: set[str] = set()
-        self._listeners: list[Callable[[Sequence[DeliveryJob]], None]] = []  # told of new committed jobs
+        # told of new committed jobs, with their events
+        self._listeners: list[Callable[[Sequence[DeliveryJob], Sequence[Event]], None]] = []
         self._event_listeners: list[Callable[[Sequence[Event]], None]] = []  # told of committed events
         self.rules_version = 0  # bumped on every rule change: cheap staleness checks for caches
         self._load()
@@ -112,9 +113,10 @@ class Engine:
             self._targets[(bus, rule_name)] = (*self._targets.get((bus, rule_name), ()), target_id)
         self.router.prepare()
 
-    def on_jobs(self, listener: Callable[[Sequence[DeliveryJob]], None]) -> None:
-        """Call ``listener(jobs)`` with the delivery jobs each call commits (the worker takes them from
-        there without reading them back; an empty list just means "look in the store")."""
+    def on_jobs(self, listener: Callable[[Sequence[DeliveryJob], Sequence[Event]], None]) -> None:
+        """Call ``listener(jobs, events)`` with the delivery jobs each call commits and their events
+        (the worker takes them from there without reading them back; no jobs means "look in the
+        store")."""
         self._listeners.append(listener)
 
     def on_events(self, listener: Callable[[Sequence[Event]], None]) -> None:
@@ -328,7 +330,7 @@ class Engine:
         if events:
             self.store.append(events, jobs, archived, drops)
         if jobs:
-            self.notify(jobs)
+            self.notify(jobs, events)
         if events and self._event_listeners:
             self._accepted([e for e in events if e.bus in self._buses])
         failed = sum(1 for r in results if "ErrorCode" in r)
@@ -336,7 +338,7 @@ class Engine:
 
     def _event(self, entry: ValidEntry, now: float) -> Event:
         return Event(
-            id=str(uuid.uuid4()),
+            id=new_id(),
             bus=entry.bus,
             source=entry.source,
             detail_type=entry.detail_type,
@@ -367,7 +369,7 @@ class Engine:
             for target_id in self._targets.get((event.bus, rule), ()):
                 jobs.append(
                     DeliveryJob(
-                        str(uuid.uuid4()),
+                        new_id(),
                         event.id,
                         event.bus,
                         rule,
@@ -387,10 +389,11 @@ class Engine:
         """Jobs for a replayed event (never archived again)."""
         self._route(event, now, jobs, [], only_rules)
 
-    def notify(self, jobs: Sequence[DeliveryJob] = ()) -> None:
-        """Tell listeners about jobs just committed (or, with none, that the store has new ones)."""
+    def notify(self, jobs: Sequence[DeliveryJob] = (), events: Sequence[Event] = ()) -> None:
+        """Tell listeners about jobs just committed and their events (or, with no jobs, that the
+        store has new ones)."""
         for listener in self._listeners:
-            listener(jobs)
+            listener(jobs, events)
 
     def forward(self, event: Event, target_bus: str) -> Event:
         """Deliver an event to another bus (an event-bus target): a new event there, marked as forwarded."""
@@ -398,7 +401,7 @@ class Engine:
         self._require_bus(target_bus)
         copy = replace(
             event,
-            id=str(uuid.uuid4()),
+            id=new_id(),
             bus=target_bus,
             ingested_at=now,
             source_bus=event.bus,
@@ -409,7 +412,7 @@ class Engine:
         self._route(copy, now, jobs, archived)
         self.store.append([copy], jobs, archived)
         if jobs:
-            self.notify(jobs)
+            self.notify(jobs, [copy])
         if self._event_listeners:
             self._accepted([copy])
         return copy

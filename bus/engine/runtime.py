@@ -22,11 +22,12 @@ from typing import Literal
 
 from bus.clock import Clock
 from bus.engine.archives import Archives
-from bus.engine.delivery import Deliverer, DeliveryWorker
+from bus.engine.delivery import Deliverer
 from bus.engine.engine import Engine
 from bus.engine.metrics import Metrics
 from bus.engine.scheduler import Scheduler
 from bus.engine.targets import DeliveryContext, FunctionInvoker, default_registry
+from bus.engine.worker import DeliveryWorker
 from bus.errors import ResourceAlreadyExists
 from bus.model import DEFAULT_ACCOUNT, DEFAULT_REGION, Queue, queue_key, to_doc
 from bus.store import SqliteStore, Store

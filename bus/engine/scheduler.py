@@ -79,5 +79,5 @@ class Scheduler:
         if events:
             engine.store.append(events, jobs)
             if jobs:
-                engine.notify(jobs)
+                engine.notify(jobs, events)
         return len(events)

@@ -26,6 +26,10 @@ __all__ = ["Store"]
 
 
 class Store(abc.ABC):
+    # bumped after every put_resource / delete_resource through this object: a cache of documents
+    # read before a bump is stale. The engine is the store's only writer, so this sees every change.
+    resource_version: int = 0
+
     # ---------------------------------------------------------------- resources
     @abc.abstractmethod
     def put_resource(self, kind: str, key: str, doc: dict[str, Any]) -> None:

@@ -32,6 +32,8 @@ def build_server(
         log_level="warning",
         access_log=False,
         lifespan="off",
+        http="httptools",
+        loop="uvloop",
         timeout_graceful_shutdown=10,
     )
     return uvicorn.Server(config)

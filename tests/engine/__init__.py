@@ -39,6 +39,7 @@ from bus.model import (
     target_key,
     to_doc,
 )
+from bus.store.documents import Documents
 from bus.store.memory import MemoryStore
 
 ACCOUNT = "123456789012"
@@ -164,7 +165,7 @@ class Bed:
         raise AssertionError("jobs still pending")
 
     def send_context(self) -> SendContext:
-        return SendContext(self.store, self.clock, self.context)
+        return SendContext(self.store, self.clock, self.context, Documents(self.store))
 
     def messages(self, queue: str) -> list[QueueMessage]:
         return self.store.receive_messages(queue, 10, 30, self.clock.now())

@@ -12,9 +12,9 @@ from random import Random
 
 import pytest
 
-from bus.engine.delivery import DeliveryWorker
 from bus.engine.metrics import MetricName
 from bus.engine.targets import ErrorCode, SendContext, SendResult
+from bus.engine.worker import DeliveryWorker
 from bus.model import (
     DeadLetterConfig,
     DeliveryJob,
@@ -152,6 +152,76 @@ def test_errors_that_cannot_be_retried_go_straight_to_the_dlq(tmp_path: Path, co
     assert attribute(dead, "RETRY_ATTEMPTS") == "0"
     assert "EXHAUSTED_RETRY_CONDITION" not in dead.attributes
     assert dead.system_attributes == {}
+
+
+# --- what the target asks for: Retry-After, rate limits ---------------------------------------------
+
+
+def retry_after(seconds: float) -> SendResult:
+    return SendResult.failed(ErrorCode.THROTTLING, "429", retryable=True, retry_after=seconds)
+
+
+def test_a_retry_waits_at_least_as_long_as_the_target_asked(tmp_path: Path) -> None:
+    b = bed(tmp_path, Scripted(retry_after(120), SendResult.ok()), dead_letter_config=DLQ)
+    event = b.publish()
+    b.run_to_end()
+    first, second = b.store.attempts(event.id)
+    assert (first.outcome, second.outcome) == (Outcome.RETRY, Outcome.DELIVERED)
+    assert second.at - first.at >= 120  # our own first backoff is at most 1 s
+
+
+def test_a_retry_after_beyond_the_age_limit_dead_letters_at_once(tmp_path: Path) -> None:
+    policy = RetryPolicy(185, 60)
+    b = bed(tmp_path, Scripted(retry_after(300)), dead_letter_config=DLQ, retry_policy=policy)
+    event = b.publish()
+    b.run()
+    assert outcomes(b, event) == [Outcome.DEAD_LETTERED]
+    (dead,) = b.messages("dlq")
+    assert attribute(dead, "EXHAUSTED_RETRY_CONDITION") == "MaximumEventAgeInSeconds"
+
+
+def test_a_negative_retry_after_stops_retrying(tmp_path: Path) -> None:
+    b = bed(tmp_path, Scripted(retry_after(-1)), dead_letter_config=DLQ)
+    event = b.publish()
+    b.run()
+    assert outcomes(b, event) == [Outcome.DEAD_LETTERED]
+    (dead,) = b.messages("dlq")
+    assert attribute(dead, "ERROR_CODE") == "THROTTLING"
+    assert "EXHAUSTED_RETRY_CONDITION" not in dead.attributes
+
+
+def test_a_deferred_job_is_not_an_attempt_and_runs_again_when_due(tmp_path: Path) -> None:
+    b = Bed(tmp_path, kinds=[])
+    b.rule()
+
+    class Limited(Scripted):
+        def send(self, ctx: SendContext, target: Target, event: Event, body: str) -> SendResult:
+            self.bodies.append(body)
+            if len(self.bodies) < 3:
+                return SendResult.deferred(ctx.clock.now() + 2, ErrorCode.THROTTLING, "rate limit")
+            return SendResult.ok()
+
+    kind = Limited()
+    b.registry.register(kind)
+    b.target(Target("t", TEST_ARN))
+    event = b.publish()
+    b.run_to_end()
+    assert len(kind.bodies) == 3
+    (only,) = b.store.attempts(event.id)
+    assert (only.outcome, only.attempt) == (Outcome.DELIVERED, 0)
+    assert b.metrics.total(MetricName.INVOCATION_ATTEMPTS) == 1
+
+
+def test_a_job_deferred_past_its_age_limit_is_dead_lettered(tmp_path: Path) -> None:
+    b = bed(tmp_path, Scripted(), dead_letter_config=DLQ, retry_policy=RetryPolicy(185, 60))
+    held = SendResult.deferred(b.clock.now() + 3600, ErrorCode.THROTTLING, "rate limit")
+    b.registry.register(Scripted(held))
+    event = b.publish()
+    b.run()
+    assert outcomes(b, event) == [Outcome.DEAD_LETTERED]
+    (dead,) = b.messages("dlq")
+    assert attribute(dead, "ERROR_CODE") == "THROTTLING"
+    assert attribute(dead, "EXHAUSTED_RETRY_CONDITION") == "MaximumEventAgeInSeconds"
 
 
 # --- drops ------------------------------------------------------------------------------------------
@@ -322,10 +392,12 @@ def test_stop_lets_in_flight_deliveries_finish(tmp_path: Path) -> None:
     assert outcomes(b, event) == [Outcome.DELIVERED]
 
 
-def test_the_worker_serves_targets_concurrently(tmp_path: Path) -> None:
+def test_the_worker_serves_network_targets_concurrently(tmp_path: Path) -> None:
     barrier = threading.Barrier(3, timeout=5)
 
     class Meeting(Scripted):
+        blocking = True  # waits on the network: one job per thread of the blocking pool
+
         def send(self, ctx: SendContext, target: Target, event: Event, body: str) -> SendResult:
             barrier.wait()  # only passes when three deliveries run at once
             return SendResult.ok()
@@ -334,9 +406,33 @@ def test_the_worker_serves_targets_concurrently(tmp_path: Path) -> None:
     for name in ("t2", "t3"):
         b.target(Target(name, TEST_ARN))
     event = b.publish(to=[("r", "t"), ("r", "t2"), ("r", "t3")])
-    worker = DeliveryWorker(b.deliverer, workers=3, poll_interval=0.05).start()
+    worker = DeliveryWorker(b.deliverer, workers=1, blocking_workers=3, poll_interval=0.05).start()
     try:
         worker.notify()
         eventually(lambda: outcomes(b, event) == [Outcome.DELIVERED] * 3)
     finally:
+        worker.stop()
+
+
+def test_a_hanging_network_target_does_not_hold_back_local_ones(tmp_path: Path) -> None:
+    release = threading.Event()
+
+    class Hanging(Scripted):
+        blocking = True
+
+        def send(self, ctx: SendContext, target: Target, event: Event, body: str) -> SendResult:
+            release.wait(10)
+            return SendResult.ok()
+
+    b = bed(tmp_path, Hanging())
+    b.queue("local")
+    b.target(Target("q", queue_arn("local")))
+    worker = DeliveryWorker(b.deliverer, workers=1, blocking_workers=2, poll_interval=0.05).start()
+    try:
+        events = [b.publish(to=[("r", "t"), ("r", "q")]) for _ in range(3)]
+        worker.notify()
+        eventually(lambda: len(b.messages("local")) == 3)  # while all the HTTP sends still hang
+        assert all(outcomes(b, e) == [Outcome.DELIVERED] for e in events)
+    finally:
+        release.set()
         worker.stop()

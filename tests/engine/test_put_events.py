@@ -166,7 +166,7 @@ def test_matching_rules_create_one_job_per_target(engine: Engine) -> None:
 
 def test_listeners_are_told_about_new_jobs(engine: Engine) -> None:
     calls: list[int] = []
-    engine.on_jobs(lambda jobs: calls.append(len(jobs)))
+    engine.on_jobs(lambda jobs, events: calls.append(len(jobs)))
     engine.put_rule("r", event_pattern='{"source": ["com.choreo.orders"]}')
     engine.put_events([entry()])
     assert calls == []  # a rule without targets makes no jobs

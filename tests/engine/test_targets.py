@@ -58,8 +58,11 @@ def test_sqs_puts_the_body_on_the_queue_with_the_trace_header(tmp_path: Path) ->
     b = Bed(tmp_path)
     b.queue("orders")
     event = b.publish(to=(), trace_header="Root=1-abc")
-    assert result_of(b, Target("t", queue_arn("orders")), event, '{"a":1}') == SendResult.ok()
-    (message,) = b.messages("orders")
+    result = result_of(b, Target("t", queue_arn("orders")), event, '{"a":1}')
+    assert result.delivered
+    assert b.messages("orders") == []  # delivery writes it with the job's outcome, in one transaction
+    (message,) = result.outbox
+    assert message.queue == "orders"
     assert message.body == '{"a":1}'
     assert message.system_attributes == {"AWSTraceHeader": "Root=1-abc"}
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from bus.errors import StoreError
-from bus.model import Attempt, DeliveryJob, Drop, Event, Outcome, QueueMessage
+from bus.model import Attempt, DeliveryJob, Drop, Event, Outcome, QueueMessage, Settlement
 from bus.store.base import Store
 
 T0 = 1_700_000_000.0
@@ -192,6 +192,35 @@ class StoreContract:
         store.settle(j, attempt(j, Outcome.DELIVERED, T0 + 1))  # j still says due_at=T0, attempt 0
         assert store.pending_jobs() == 0
         assert len(store.attempts("e1")) == 2
+
+    def test_settle_many_commits_every_outcome_together(self, store: Store) -> None:
+        j1, j2, j3 = job("j1"), job("j2"), job("j3")
+        store.append([event("e1")], [j1, j2, j3])
+        sent = QueueMessage("m1", "orders", '{"id":"e1"}', T0 + 1)
+        store.settle_many(
+            [
+                Settlement(j1, attempt(j1, Outcome.DELIVERED, T0 + 1), messages=(sent,)),
+                Settlement(j2, None, retry_at=T0 + 60),  # deferred: no attempt, same attempt number
+                Settlement(j3, attempt(j3, Outcome.RETRY, T0 + 1, "E"), retry_at=T0 + 5),
+            ]
+        )
+        assert store.due_jobs(T0 + 100, 10) == [
+            job("j3", attempt=1, due_at=T0 + 5),
+            job("j2", attempt=0, due_at=T0 + 60),
+        ]
+        assert [a.job_id for a in store.attempts("e1")] == ["j1", "j3"]
+        assert [m.id for m in store.receive_messages("orders", 10, 30, T0 + 1)] == ["m1"]
+
+    def test_settle_many_of_nothing_is_a_no_op(self, store: Store) -> None:
+        store.settle_many([])
+        assert store.pending_jobs() == 0
+
+    def test_resource_changes_bump_the_version(self, store: Store) -> None:
+        before = store.resource_version
+        store.put_resource("rule", "default/r", {"a": 1})
+        after_put = store.resource_version
+        store.delete_resource("rule", "default/r")
+        assert before < after_put < store.resource_version
 
     def test_settle_dead_letter_lands_in_its_queue(self, store: Store) -> None:
         j = job("j1")

@@ -26,6 +26,7 @@ from typing import ClassVar, Protocol
 from bus.clock import Clock
 from bus.model import Event, QueueMessage, Target
 from bus.store.base import Store
+from bus.store.documents import Documents
 
 __all__ = [
     "DeliveryContext",
@@ -125,11 +126,13 @@ class DeliveryContext:
 
 @dataclass(frozen=True, slots=True)
 class SendContext:
-    """Everything a kind may touch while it sends."""
+    """Everything a kind may touch while it sends. ``documents`` reads resources (queues,
+    destinations, connections) through delivery's cache."""
 
     store: Store
     clock: Clock
     engine: DeliveryContext
+    documents: Documents
 
 
 class TargetKind(abc.ABC):

@@ -9,21 +9,25 @@ be a dead-letter queue.
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from bus.engine.targets.base import ErrorCode, SendContext, SendResult, TargetKind, arn_resource
+from bus.ids import new_id
 from bus.model import Event, Queue, QueueMessage, Target, from_doc, queue_key
 from bus.store.base import Store
+from bus.store.documents import Documents
 
 __all__ = ["DeadLetter", "SqsKind", "dead_letter", "resolve_queue"]
 
 TRACE_HEADER = "AWSTraceHeader"
 
 
-def resolve_queue(store: Store, arn: str) -> Queue | None:
-    doc = store.get_resource(*queue_key(arn_resource(arn)))
+def resolve_queue(store: Store | Documents, arn: str) -> Queue | None:
+    key = queue_key(arn_resource(arn))
+    if isinstance(store, Documents):
+        return store.get(Queue, *key)
+    doc = store.get_resource(*key)
     return from_doc(Queue, doc) if doc is not None else None
 
 
@@ -40,7 +44,7 @@ class SqsKind(TargetKind):
     arn_pattern = re.compile(r"arn:aws[a-z-]*:sqs:")
 
     def send(self, ctx: SendContext, target: Target, event: Event, body: str) -> SendResult:
-        queue = resolve_queue(ctx.store, target.arn)
+        queue = resolve_queue(ctx.documents, target.arn)
         if queue is None:
             return SendResult.failed(
                 ErrorCode.NO_RESOURCE, f"Queue {target.arn} does not exist.", retryable=False
@@ -56,19 +60,16 @@ class SqsKind(TargetKind):
                 )
             system["MessageGroupId"] = group
         now = ctx.clock.now()
-        ctx.store.send_message(
-            QueueMessage(
-                id=str(uuid.uuid4()),
-                queue=queue.name,
-                body=body,
-                sent_at=now,
-                system_attributes=system,
-                visible_at=now,
-            )
+        # written by delivery in the transaction that settles the job: never lost, never doubled
+        message = QueueMessage(
+            id=new_id(),
+            queue=queue.name,
+            body=body,
+            sent_at=now,
+            system_attributes=system,
+            visible_at=now,
         )
-        if ctx.engine.on_message is not None:
-            ctx.engine.on_message(queue.name)
-        return SendResult.ok()
+        return SendResult.ok(outbox=(message,))
 
 
 def _message_group_id(target: Target) -> str | None:
@@ -112,7 +113,7 @@ def dead_letter(
     if queue is None or queue.fifo:
         return f"dead-letter queue {queue_arn} {'does not exist' if queue is None else 'is a FIFO queue'}"
     return QueueMessage(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         queue=queue.name,
         body=body,
         sent_at=now,
