@@ -22,7 +22,16 @@ from typing import Any
 
 from bus.model import Attempt, DeliveryJob, Drop, Event, QueueMessage, Settlement
 
-__all__ = ["Store"]
+__all__ = ["FIRST_RECEIVE", "Store", "first_received"]
+
+FIRST_RECEIVE = "ApproximateFirstReceiveTimestamp"
+
+
+def first_received(message: QueueMessage, now: float) -> dict[str, str]:
+    """The system attributes of ``message`` as it is received now (stamped on its first receive)."""
+    if message.receive_count or FIRST_RECEIVE in message.system_attributes:
+        return message.system_attributes
+    return {**message.system_attributes, FIRST_RECEIVE: str(int(now * 1000))}
 
 
 class Store(abc.ABC):
@@ -121,7 +130,9 @@ class Store(abc.ABC):
         self, queue: str, max_count: int, visibility_timeout: float, now: float
     ) -> list[QueueMessage]:
         """Up to ``max_count`` visible messages, made invisible until ``now + visibility_timeout``;
-        each returned with a fresh receipt handle and its receive count incremented."""
+        each returned with a fresh receipt handle and its receive count incremented. A message
+        received for the first time gets SQS's ``ApproximateFirstReceiveTimestamp`` (epoch
+        milliseconds) in its system attributes, in the same transaction."""
 
     @abc.abstractmethod
     def delete_message(self, queue: str, receipt_handle: str) -> bool: ...

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from bus.errors import StoreError
+from bus.ids import new_id
 from bus.model import Attempt, DeliveryJob, Drop, Event, QueueMessage, Settlement
-from bus.store.base import Store
+from bus.store.base import Store, first_received
 
 __all__ = ["MemoryStore"]
 
@@ -153,7 +153,8 @@ class MemoryStore(Store):
                     m,
                     receive_count=m.receive_count + 1,
                     visible_at=now + visibility_timeout,
-                    receipt_handle=uuid.uuid4().hex,
+                    receipt_handle=new_id(),
+                    system_attributes=first_received(m, now),
                 )
                 box[m.id] = taken
                 out.append(taken)

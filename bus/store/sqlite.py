@@ -29,7 +29,6 @@ import json
 import os
 import sqlite3
 import threading
-import uuid
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -39,9 +38,10 @@ from types import TracebackType
 from typing import Any, Literal
 
 from bus.errors import StoreError
+from bus.ids import new_id
 from bus.model import Attempt, DeliveryJob, Drop, Event, QueueMessage, Settlement
 from bus.store._migrations import ATTEMPTS, DROPS, EVENTS, JOBS, MESSAGES, check_columns, dumps, migrate
-from bus.store.base import Store
+from bus.store.base import Store, first_received
 
 __all__ = ["SqliteStore"]
 
@@ -343,15 +343,26 @@ class SqliteStore(Store):
                     m,
                     receive_count=m.receive_count + 1,
                     visible_at=visible_at,
-                    receipt_handle=uuid.uuid4().hex,
+                    receipt_handle=new_id(),
+                    system_attributes=first_received(m, now),
                 )
                 for m in map(MESSAGES.record, rows)
             ]
             if taken:
                 conn.executemany(
-                    "UPDATE messages SET receive_count = ?, visible_at = ?, receipt_handle = ? "
-                    "WHERE queue = ? AND id = ?",
-                    [(m.receive_count, m.visible_at, m.receipt_handle, queue, m.id) for m in taken],
+                    "UPDATE messages SET receive_count = ?, visible_at = ?, receipt_handle = ?, "
+                    "system_attributes = ? WHERE queue = ? AND id = ?",
+                    [
+                        (
+                            m.receive_count,
+                            m.visible_at,
+                            m.receipt_handle,
+                            dumps(m.system_attributes),
+                            queue,
+                            m.id,
+                        )
+                        for m in taken
+                    ],
                 )
         return taken
 

@@ -41,6 +41,9 @@ class Protocol(abc.ABC):
     target_prefix: ClassVar[str]
     content_type: ClassVar[str]  # e.g. application/x-amz-json-1.1
     operations: ClassVar[Mapping[str, Operation]]
+    # operations that never wait (no long poll, no network): run on the event loop itself, sparing
+    # a thread handoff each way; they hold the loop only for their SQLite transaction
+    inline: ClassVar[frozenset[str]] = frozenset()
 
     @abc.abstractmethod
     def error(self, exc: BusError) -> tuple[int, dict[str, Any], dict[str, str]]:

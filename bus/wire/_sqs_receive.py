@@ -24,6 +24,7 @@ from typing import Any
 
 from bus.engine.runtime import LocalBus
 from bus.model import QueueMessage
+from bus.store.base import FIRST_RECEIVE
 from bus.wire._protocol import Request
 from bus.wire._sqs_attributes import md5_of_attributes, md5_of_body, select
 from bus.wire._sqs_errors import SqsError, check_batch, failed, integer, invalid_parameter, missing, text
@@ -34,7 +35,6 @@ __all__ = ["OPERATIONS", "POLL_SECONDS", "decode_handle"]
 
 POLL_SECONDS = 0.1
 MAX_VISIBILITY = 43_200
-_FIRST_RECEIVE = "ApproximateFirstReceiveTimestamp"
 _SOURCE_ARN = "DeadLetterQueueSourceArn"
 
 
@@ -85,7 +85,7 @@ def _take(bus: LocalBus, queue: SqsQueue, count: int, visibility: int) -> list[Q
             ):
                 removed += 1
             else:
-                out.append(_first_receive(bus, m, visibility, now))
+                out.append(m)
         if not removed or len(out) >= count:
             return out
     return out
@@ -110,20 +110,6 @@ def _dead_letter(bus: LocalBus, queue: SqsQueue, m: QueueMessage, dlq_arn: str, 
     return True
 
 
-def _first_receive(bus: LocalBus, m: QueueMessage, visibility: int, now: float) -> QueueMessage:
-    """Record when a message was first received, in its system attributes.
-
-    The store has no field for it, so the received message is written back: safe because nobody
-    holds its new receipt handle yet, unless it is visible again at once (timeout 0), when we skip.
-    """
-    if m.receive_count != 1 or _FIRST_RECEIVE in m.system_attributes:
-        return m
-    first = replace(m, system_attributes={**m.system_attributes, _FIRST_RECEIVE: _millis(now)})
-    if visibility > 0:
-        bus.store.send_message(first)
-    return first
-
-
 def _render(
     bus: LocalBus, queue: SqsQueue, m: QueueMessage, system_names: list[str], attribute_names: Any
 ) -> dict[str, Any]:
@@ -137,7 +123,7 @@ def _render(
         "SenderId": m.system_attributes.get("SenderId", bus.engine.account),
         "SentTimestamp": _millis(m.sent_at),
         "ApproximateReceiveCount": str(m.receive_count),
-        _FIRST_RECEIVE: m.system_attributes.get(_FIRST_RECEIVE, _millis(m.sent_at)),
+        FIRST_RECEIVE: m.system_attributes.get(FIRST_RECEIVE, _millis(m.sent_at)),
     }
     for name in ("AWSTraceHeader", "MessageGroupId", "MessageDeduplicationId", "SequenceNumber", _SOURCE_ARN):
         if name in m.system_attributes:

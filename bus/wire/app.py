@@ -81,7 +81,10 @@ def create_app(
             )
         request = Request(operation, params, http.headers.get("x-amzn-trace-id"), dict(http.headers))
         try:
-            result = await run_in_threadpool(handler, bus, request)
+            if operation in protocol.inline:
+                result = handler(bus, request)
+            else:
+                result = await run_in_threadpool(handler, bus, request)
         except BusError as exc:
             return _error(protocol, exc)
         except Exception:  # a bug must not take the server down, nor leak internals

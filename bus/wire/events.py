@@ -54,6 +54,7 @@ class EventsProtocol(Protocol):
     target_prefix: ClassVar[str] = "AWSEvents"
     content_type: ClassVar[str] = "application/x-amz-json-1.1"
     operations: ClassVar[Mapping[str, Operation]] = _operations()
+    inline: ClassVar[frozenset[str]] = frozenset({"PutEvents"})
 
     def error(self, exc: BusError) -> tuple[int, dict[str, Any], dict[str, str]]:
         return error_status(exc), {"__type": error_code(exc), "message": exc.message}, {}

@@ -34,6 +34,9 @@ class SqsProtocol(Protocol):
     target_prefix: ClassVar[str] = "AmazonSQS"
     content_type: ClassVar[str] = "application/x-amz-json-1.0"
     operations: ClassVar[Mapping[str, Operation]] = {**QUEUES, **SENDING, **RECEIVING, **MOVES}
+    inline: ClassVar[frozenset[str]] = frozenset(
+        {"SendMessage", "SendMessageBatch", "DeleteMessage", "DeleteMessageBatch", "GetQueueAttributes"}
+    )
 
     def error(self, exc: BusError) -> tuple[int, dict[str, Any], dict[str, str]]:
         return error_response(exc)

@@ -7,6 +7,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -39,6 +40,7 @@ from bus.model import (
     target_key,
     to_doc,
 )
+from bus.store.base import FIRST_RECEIVE
 from bus.store.documents import Documents
 from bus.store.memory import MemoryStore
 
@@ -168,7 +170,12 @@ class Bed:
         return SendContext(self.store, self.clock, self.context, Documents(self.store))
 
     def messages(self, queue: str) -> list[QueueMessage]:
-        return self.store.receive_messages(queue, 10, 30, self.clock.now())
+        """What is on the queue, as sent (without the stamp the store adds when it is received)."""
+        received = self.store.receive_messages(queue, 10, 30, self.clock.now())
+        return [
+            replace(m, system_attributes={k: v for k, v in m.system_attributes.items() if k != FIRST_RECEIVE})
+            for m in received
+        ]
 
 
 def attribute(message: QueueMessage, name: str) -> str | None:

@@ -335,8 +335,17 @@ class StoreContract:
         assert (got.body, got.attributes, got.system_attributes, got.sent_at) == (
             sent.body,
             sent.attributes,
-            sent.system_attributes,
+            {**sent.system_attributes, "ApproximateFirstReceiveTimestamp": str(int(T0 * 1000))},
             T0,
+        )
+
+    def test_the_first_receive_is_stamped_once(self, store: Store) -> None:
+        store.send_message(QueueMessage("m1", "q", "{}", T0, visible_at=T0))
+        [first] = store.receive_messages("q", 1, 0, T0 + 1)
+        [again] = store.receive_messages("q", 1, 0, T0 + 2)
+        stamp = str(int((T0 + 1) * 1000))
+        assert (
+            first.system_attributes == again.system_attributes == {"ApproximateFirstReceiveTimestamp": stamp}
         )
 
     def test_delete_by_receipt_and_stale_receipts(self, store: Store) -> None:
