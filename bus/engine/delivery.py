@@ -200,11 +200,12 @@ class Deliverer:
     # ------------------------------------------------------------------ transform -> send
     def _deliver(self, d: _Delivery) -> _Settled:
         job = d.job
-        if job.attempt == 0:
-            self._latency(MetricName.INGESTION_TO_INVOCATION_START_LATENCY, d, self.clock.now())
+        started = self.clock.now()
         result = self._attempt(d)
         now = self.clock.now()
-        if result.deferred_until is None:
+        if result.deferred_until is None:  # a deferred job was not attempted: no attempt, no start
+            if job.attempt == 0:
+                self._latency(MetricName.INGESTION_TO_INVOCATION_START_LATENCY, d, started)
             self.metrics.attempt(
                 job.bus, job.rule, job.target_id, retry=job.attempt > 0, delivered=result.delivered
             )

@@ -27,6 +27,7 @@ from bus.engine.engine import Engine
 from bus.engine.metrics import Metrics
 from bus.engine.scheduler import Scheduler
 from bus.engine.targets import DeliveryContext, FunctionInvoker, default_registry
+from bus.engine.targets.connections import apply_connections
 from bus.engine.worker import DeliveryWorker
 from bus.errors import ResourceAlreadyExists
 from bus.model import DEFAULT_ACCOUNT, DEFAULT_REGION, Queue, queue_key, to_doc
@@ -170,6 +171,7 @@ class LocalBus:
             if self.store.get_resource("log_group", group.name) is None:
                 self.create_log_group(group.name)
                 done.append(f"log group {group.name}")
+        done += apply_connections(self.store, config.connections, now=engine.clock.now())
         for destination in config.api_destinations:
             doc = {"name": destination.name, "arn": destination.arn, **dict(destination.properties)}
             self.store.put_resource("api_destination", destination.name, doc)

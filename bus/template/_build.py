@@ -8,6 +8,7 @@ from typing import Any
 
 from bus.model import Archive, Bus, Queue, Rule, Target
 from bus.template._config import Configuration, Function, LogGroup, RawResource
+from bus.template._dynamic import DynamicReferences
 from bus.template._identity import Identity, Stack
 from bus.template._props import Props
 
@@ -15,8 +16,16 @@ __all__ = ["Build", "Builder"]
 
 
 class Build:
-    def __init__(self, stack: Stack, *, max_pattern_length: int, code_uris: Mapping[str, str | None]) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        *,
+        max_pattern_length: int,
+        code_uris: Mapping[str, str | None],
+        dynamic: DynamicReferences | None = None,
+    ) -> None:
         self.stack = stack
+        self.dynamic = dynamic or DynamicReferences(environ={})
         self.max_pattern_length = max_pattern_length
         self.code_uris = code_uris
         self.buses: list[Bus] = []
@@ -38,9 +47,10 @@ class Build:
         return identity
 
     def properties(self, logical_id: str) -> Props:
-        """The resource's properties with every intrinsic resolved."""
+        """The resource's properties with every intrinsic and dynamic reference resolved."""
         raw = self.stack.resources[logical_id].get("Properties")
-        return Props(self.stack.intrinsics.resolve(raw or {}, logical_id), logical_id)
+        resolved = self.stack.intrinsics.resolve(raw or {}, logical_id)
+        return Props(self.dynamic.resolve(resolved, logical_id), logical_id)
 
     def configuration(self) -> Configuration:
         functions = self._with_invoke_configs()

@@ -23,6 +23,7 @@ from bus.template import _events, _services
 from bus.template._build import Build, Builder
 from bus.template._checks import check_references
 from bus.template._config import Configuration
+from bus.template._dynamic import DynamicReferences
 from bus.template._errors import TemplateError
 from bus.template._identity import Stack
 from bus.template._parameters import parameter_values
@@ -69,12 +70,15 @@ def load_template(
     stack_name: str = "choreo",
     endpoint: str = DEFAULT_ENDPOINT,
     max_pattern_length: int = 2048,
+    secrets_file: str | Path | None = None,
 ) -> Configuration:
     """Everything the template at ``path`` configures, as one stack named ``stack_name``.
 
     ``parameters`` override the template's parameter defaults; ``endpoint`` is where the local
     SQS API listens (queue URLs are ``{endpoint}/{account}/{name}``); ``max_pattern_length`` is
     the account's event-pattern size quota (2,048 on AWS unless raised, at most 4,096).
+    ``{{resolve:secretsmanager:...}}`` and ``{{resolve:ssm:...}}`` references take their values
+    from ``CHOREO_RESOLVE_...`` environment variables or ``secrets_file`` (``_dynamic``).
     Raises TemplateError naming the file, the resource and the reason.
     """
     try:
@@ -86,6 +90,7 @@ def load_template(
             stack_name=stack_name,
             endpoint=endpoint,
             max_pattern_length=max_pattern_length,
+            dynamic=DynamicReferences(secrets_file=secrets_file),
         )
     except TemplateError as exc:
         raise TemplateError(f"{path}: {exc.message}", resource=exc.resource) from exc
@@ -100,6 +105,7 @@ def _load(
     stack_name: str,
     endpoint: str,
     max_pattern_length: int,
+    dynamic: DynamicReferences,
 ) -> Configuration:
     _resources(doc)
     values = parameter_values(doc.get("Parameters"), parameters)
@@ -122,7 +128,7 @@ def _load(
         stack_name=stack_name,
         endpoint=endpoint,
     )
-    build = Build(stack, max_pattern_length=max_pattern_length, code_uris=code_uris)
+    build = Build(stack, max_pattern_length=max_pattern_length, code_uris=code_uris, dynamic=dynamic)
     build.notices.extend(notices)
     for logical_id, resource in resources.items():
         if not stack.created(logical_id):

@@ -4,6 +4,9 @@ EventInvokeConfig), and the resources kept as resolved properties for the engine
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from bus.model import Queue
 from bus.template._build import Build, Builder
 from bus.template._config import Function, LogGroup, RawResource
@@ -97,13 +100,68 @@ def build_raw(build: Build, logical_id: str) -> None:
     build.raw.setdefault(kind, []).append(raw)
 
 
+_AUTH_MEMBERS = {
+    "BASIC": "BasicAuthParameters",
+    "API_KEY": "ApiKeyAuthParameters",
+    "OAUTH_CLIENT_CREDENTIALS": "OAuthParameters",
+}
+
+
+def _check_endpoint(props: Props, key: str) -> None:
+    """EventBridge calls https endpoints only; locally, http to a loopback address is accepted too."""
+    url = props.required_text(key)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return
+    if parts.scheme == "http" and (host == "localhost" or _is_loopback(host)):
+        return
+    raise fail(props.where(key), "must be an https URL (http is accepted for loopback addresses only)")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_connection(build: Build, logical_id: str) -> None:
+    """An ``AWS::Events::Connection``: its AuthParameters hold the credentials of its type, with
+    dynamic references already resolved (``_dynamic``)."""
+    props = build.properties(logical_id)
+    auth_type = props.required_text("AuthorizationType")
+    member = _AUTH_MEMBERS.get(auth_type)
+    if member is None:
+        raise fail(props.where("AuthorizationType"), f"must be one of {', '.join(_AUTH_MEMBERS)}")
+    auth = props.block("AuthParameters")
+    if auth is None or auth.block(member) is None:
+        raise fail(
+            props.where("AuthParameters"), f"{member} must be specified for authorization type {auth_type}"
+        )
+    if member == "OAuthParameters":
+        oauth = auth.block(member)
+        assert oauth is not None
+        _check_endpoint(oauth, "AuthorizationEndpoint")
+    build_raw(build, logical_id)
+
+
+def build_api_destination(build: Build, logical_id: str) -> None:
+    props = build.properties(logical_id)
+    _check_endpoint(props, "InvocationEndpoint")
+    props.required_text("ConnectionArn")
+    props.required_text("HttpMethod")
+    props.integer("InvocationRateLimitPerSecond", low=1)
+    build_raw(build, logical_id)
+
+
 BUILDERS: dict[str, Builder] = {
     "AWS::SQS::Queue": build_queue,
     "AWS::Logs::LogGroup": build_log_group,
     "AWS::Lambda::Function": build_function,
     "AWS::Lambda::EventInvokeConfig": build_invoke_config,
-    "AWS::Events::Connection": build_raw,
-    "AWS::Events::ApiDestination": build_raw,
+    "AWS::Events::Connection": build_connection,
+    "AWS::Events::ApiDestination": build_api_destination,
     "AWS::EventSchemas::Registry": build_raw,
     "AWS::EventSchemas::Discoverer": build_raw,
 }

@@ -4,26 +4,43 @@ Both documents are keyed by name and hold ``name`` and ``arn`` (as the template 
 them) plus the API's own member names, so the API destination target kind reads
 ``InvocationEndpoint`` and ``HttpMethod`` whichever way a destination was made. A connection keeps
 its secrets (Password, ApiKeyValue, ClientSecret, secret parameter values) for delivery, where AWS
-keeps them in Secrets Manager, and, like AWS, never returns them. Authorization is immediate:
-a connection is AUTHORIZED as soon as it has credentials, DEAUTHORIZED once they are removed.
+keeps them in Secrets Manager, and, like AWS, never returns them.
+
+States as AWS reports them (``bus.engine.targets.connections``): Basic and API key connections are
+AUTHORIZED at once; an OAuth connection is answered AUTHORIZING, and the token exchange with its
+authorization endpoint runs right after the write (outside the API's write lock), leaving it
+AUTHORIZED, or DEAUTHORIZED with the endpoint's answer as ``StateReason``. DeauthorizeConnection
+removes the secrets and the OAuth token. Endpoints must be https; http is accepted for loopback
+addresses only, so a local stand-in can play the SaaS.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from bus.engine.runtime import LocalBus
+from bus.engine.targets._http_request import UnusableEndpoint, check_endpoint
+from bus.engine.targets.api_destination import API_DESTINATION_KIND, DEFAULT_RATE_LIMIT, ApiDestinationKind
+from bus.engine.targets.connections import (
+    CONNECTION_KIND,
+    TOKEN_KIND,
+    ConnectionState,
+    connection_name,
+    initial_state,
+    new_connection,
+)
 from bus.errors import ResourceAlreadyExists, ResourceNotFound, ValidationError
 from bus.wire._events_common import integer, page, present, required, serialized, text
 from bus.wire._protocol import Operation, Request
 
 __all__ = ["API_DESTINATION_KIND", "CONNECTION_KIND", "OPERATIONS", "public_auth_parameters"]
 
-CONNECTION_KIND = "connection"
-API_DESTINATION_KIND = "api_destination"
-DEFAULT_RATE_LIMIT = 300
+log = logging.getLogger(__name__)
+_INACTIVE = frozenset({ConnectionState.DEAUTHORIZED, ConnectionState.DEAUTHORIZING, ConnectionState.DELETING})
 _AUTH_MEMBER = {
     "BASIC": "BasicAuthParameters",
     "API_KEY": "ApiKeyAuthParameters",
@@ -101,7 +118,16 @@ def _for_type(auth_type: str, auth: Mapping[str, Any]) -> dict[str, Any]:
     member = _AUTH_MEMBER[auth_type]
     if not auth.get(member):
         raise ValidationError(f"{member} must be specified for authorization type {auth_type}.")
+    if member == "OAuthParameters":
+        _endpoint(str(auth[member].get("AuthorizationEndpoint") or ""), "AuthorizationEndpoint")
     return {k: v for k, v in auth.items() if k == member or k not in _AUTH_MEMBER.values()}
+
+
+def _endpoint(url: str, member: str) -> str:
+    try:
+        return check_endpoint(url)
+    except UnusableEndpoint as exc:
+        raise ValidationError(f"Invalid {member}: {exc}") from None
 
 
 # ---------------------------------------------------------------------------------------- connections
@@ -134,18 +160,15 @@ def create_connection(bus: LocalBus, request: Request) -> dict[str, Any]:
     now = engine.clock.now()
     suffix = uuid.uuid4()
     secret = f"secret:events!connection/{name}/{suffix}"  # the secret AWS would keep the credentials in
-    doc = {
-        "name": name,
-        "arn": f"arn:aws:events:{engine.region}:{engine.account}:connection/{name}/{suffix}",
-        "Description": text(params, "Description") or "",
-        "AuthorizationType": auth_type,
-        "AuthParameters": auth,
-        "ConnectionState": "AUTHORIZED",
-        "SecretArn": f"arn:aws:secretsmanager:{engine.region}:{engine.account}:{secret}",
-        "CreationTime": now,
-        "LastModifiedTime": now,
-        "LastAuthorizedTime": now,
-    }
+    doc = new_connection(
+        name=name,
+        arn=f"arn:aws:events:{engine.region}:{engine.account}:connection/{name}/{suffix}",
+        auth_type=auth_type,
+        auth=auth,
+        description=text(params, "Description") or "",
+        secret_arn=f"arn:aws:secretsmanager:{engine.region}:{engine.account}:{secret}",
+        now=now,
+    )
     bus.store.put_resource(CONNECTION_KIND, name, doc)
     return _state(doc)
 
@@ -159,6 +182,7 @@ def describe_connection(bus: LocalBus, request: Request) -> dict[str, Any]:
             AuthorizationType=doc.get("AuthorizationType"),
             SecretArn=doc.get("SecretArn"),
             AuthParameters=public_auth_parameters(doc.get("AuthParameters") or {}),
+            StateReason=doc.get("StateReason"),
         ),
         **_state(doc),
     }
@@ -171,7 +195,13 @@ def list_connections(bus: LocalBus, request: Request) -> dict[str, Any]:
     docs = [d for d in docs if state is None or d.get("ConnectionState") == state]
     chunk, token = page(docs, lambda d: str(d["name"]), params)
     items = [
-        {**present(Name=d["name"], AuthorizationType=d.get("AuthorizationType")), **_state(d)} for d in chunk
+        {
+            **present(
+                Name=d["name"], AuthorizationType=d.get("AuthorizationType"), StateReason=d.get("StateReason")
+            ),
+            **_state(d),
+        }
+        for d in chunk
     ]
     return {"Connections": items, **token}
 
@@ -180,7 +210,8 @@ def update_connection(bus: LocalBus, request: Request) -> dict[str, Any]:
     params = request.params
     doc = _connection(bus, required(params, "Name"))
     now = bus.engine.clock.now()
-    auth_type = text(params, "AuthorizationType") or str(doc.get("AuthorizationType"))
+    old_type = str(doc.get("AuthorizationType"))
+    auth_type = text(params, "AuthorizationType") or old_type
     auth = doc.get("AuthParameters") or {}
     given = params.get("AuthParameters")
     if given:
@@ -189,8 +220,13 @@ def update_connection(bus: LocalBus, request: Request) -> dict[str, Any]:
     doc.update(AuthorizationType=auth_type, AuthParameters=auth, LastModifiedTime=now)
     if text(params, "Description") is not None:
         doc["Description"] = params["Description"]
-    if given:  # new credentials authorize the connection again, after a DeauthorizeConnection too
-        doc.update(ConnectionState="AUTHORIZED", LastAuthorizedTime=now)
+    if given or auth_type != old_type:  # new credentials authorize again, after a deauthorization too
+        state = initial_state(auth_type)
+        doc["ConnectionState"] = str(state)
+        doc.pop("StateReason", None)
+        if state == ConnectionState.AUTHORIZED:
+            doc["LastAuthorizedTime"] = now
+        bus.store.delete_resource(TOKEN_KIND, doc["name"])
     bus.store.put_resource(CONNECTION_KIND, doc["name"], doc)
     return _state(doc)
 
@@ -198,6 +234,7 @@ def update_connection(bus: LocalBus, request: Request) -> dict[str, Any]:
 def delete_connection(bus: LocalBus, request: Request) -> dict[str, Any]:
     doc = _connection(bus, required(request.params, "Name"))
     bus.store.delete_resource(CONNECTION_KIND, doc["name"])
+    bus.store.delete_resource(TOKEN_KIND, doc["name"])
     return _state(doc, "DELETING")
 
 
@@ -205,11 +242,41 @@ def deauthorize_connection(bus: LocalBus, request: Request) -> dict[str, Any]:
     doc = _connection(bus, required(request.params, "Name"))
     doc.update(
         AuthParameters=_without_secrets(doc.get("AuthParameters") or {}),
-        ConnectionState="DEAUTHORIZED",
+        ConnectionState=str(ConnectionState.DEAUTHORIZED),
         LastModifiedTime=bus.engine.clock.now(),
     )
+    doc.pop("StateReason", None)
     bus.store.put_resource(CONNECTION_KIND, doc["name"], doc)
+    bus.store.delete_resource(TOKEN_KIND, doc["name"])
     return _state(doc)
+
+
+def _authorized_after(handler: Operation) -> Operation:
+    """Run a connection write under the API's write lock, then, for an OAuth connection left
+    AUTHORIZING, exchange its credentials for a token outside the lock (the endpoint may take up
+    to 5 seconds). The response keeps the AUTHORIZING state AWS answers with."""
+    locked = serialized(handler)
+
+    @functools.wraps(handler)
+    def run(bus: LocalBus, request: Request) -> dict[str, Any]:
+        answer = locked(bus, request)
+        if answer.get("ConnectionState") == ConnectionState.AUTHORIZING:
+            _authorize(bus, str(request.params["Name"]))
+        return answer
+
+    return run
+
+
+def _authorize(bus: LocalBus, name: str) -> None:
+    kind = next((k for k in bus.registry.kinds if isinstance(k, ApiDestinationKind)), None)
+    if kind is None:
+        return
+    try:
+        state = kind.authorize(bus.store, name, now=bus.engine.clock.now())
+    except Exception as exc:  # the connection stays AUTHORIZING; delivery tries again
+        log.warning("authorizing connection %s failed: %s", name, type(exc).__name__)
+        return
+    log.info("connection %s is %s", name, state)
 
 
 # ---------------------------------------------------------------------------------------- destinations
@@ -267,7 +334,7 @@ def create_api_destination(bus: LocalBus, request: Request) -> dict[str, Any]:
         "Name": name,
         "Description": text(params, "Description") or "",
         "ConnectionArn": _connection_arn(bus, required(params, "ConnectionArn")),
-        "InvocationEndpoint": required(params, "InvocationEndpoint"),
+        "InvocationEndpoint": _endpoint(required(params, "InvocationEndpoint"), "InvocationEndpoint"),
         "HttpMethod": required(params, "HttpMethod"),
         "InvocationRateLimitPerSecond": integer(params, "InvocationRateLimitPerSecond") or DEFAULT_RATE_LIMIT,
         "ApiDestinationState": "ACTIVE",
@@ -279,7 +346,7 @@ def create_api_destination(bus: LocalBus, request: Request) -> dict[str, Any]:
 
 
 def describe_api_destination(bus: LocalBus, request: Request) -> dict[str, Any]:
-    return _destination_out(_destination(bus, required(request.params, "Name")), full=True)
+    return _destination_out(_with_state(bus, _destination(bus, required(request.params, "Name"))), full=True)
 
 
 def list_api_destinations(bus: LocalBus, request: Request) -> dict[str, Any]:
@@ -288,7 +355,16 @@ def list_api_destinations(bus: LocalBus, request: Request) -> dict[str, Any]:
     docs = [d for _, d in bus.store.list_resources(API_DESTINATION_KIND, text(params, "NamePrefix") or "")]
     docs = [d for d in docs if connection is None or d.get("ConnectionArn") == connection]
     chunk, token = page(docs, lambda d: str(d["name"]), params)
-    return {"ApiDestinations": [_destination_out(d, full=False) for d in chunk], **token}
+    return {"ApiDestinations": [_destination_out(_with_state(bus, d), full=False) for d in chunk], **token}
+
+
+def _with_state(bus: LocalBus, doc: dict[str, Any]) -> dict[str, Any]:
+    """A destination whose connection is de-authorized (or gone) shows INACTIVE, as on AWS, and
+    ACTIVE again once the connection is authorized."""
+    name = connection_name(str(doc.get("ConnectionArn") or ""))
+    connection = bus.store.get_resource(CONNECTION_KIND, name) if name else None
+    usable = connection is not None and connection.get("ConnectionState") not in _INACTIVE
+    return {**doc, "ApiDestinationState": "ACTIVE" if usable else "INACTIVE"}
 
 
 def update_api_destination(bus: LocalBus, request: Request) -> dict[str, Any]:
@@ -296,6 +372,8 @@ def update_api_destination(bus: LocalBus, request: Request) -> dict[str, Any]:
     doc = _destination(bus, required(params, "Name"))
     if (connection := text(params, "ConnectionArn")) is not None:
         doc["ConnectionArn"] = _connection_arn(bus, connection)
+    if (endpoint := text(params, "InvocationEndpoint")) is not None:
+        _endpoint(endpoint, "InvocationEndpoint")
     for member in ("Description", "InvocationEndpoint", "HttpMethod", "InvocationRateLimitPerSecond"):
         if params.get(member) is not None:
             doc[member] = params[member]
@@ -311,10 +389,10 @@ def delete_api_destination(bus: LocalBus, request: Request) -> dict[str, Any]:
 
 
 OPERATIONS: dict[str, Operation] = {
-    "CreateConnection": serialized(create_connection),
+    "CreateConnection": _authorized_after(create_connection),
     "DescribeConnection": describe_connection,
     "ListConnections": list_connections,
-    "UpdateConnection": serialized(update_connection),
+    "UpdateConnection": _authorized_after(update_connection),
     "DeleteConnection": serialized(delete_connection),
     "DeauthorizeConnection": serialized(deauthorize_connection),
     "CreateApiDestination": serialized(create_api_destination),
