@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from bus.engine.runtime import LocalBus
 from bus.wire._protocol import Protocol
 from bus.wire.events import EventsProtocol
+from bus.wire.schemas import schemas_routes
 from bus.wire.sqs import SqsProtocol
 
 __all__ = ["default_protocols", "default_routes"]
@@ -17,6 +18,5 @@ def default_protocols() -> dict[str, Protocol]:
 
 
 def default_routes(bus: LocalBus) -> list[BaseRoute]:
-    """Routes of the REST protocols (none yet besides the X-Amz-Target dispatcher)."""
-    del bus
-    return []
+    """Routes of the REST protocols: EventBridge Schemas (``/v1/...``, ``/tags/...``)."""
+    return schemas_routes(bus)
