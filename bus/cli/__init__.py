@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bus.cli import _client, _demo, _ops, _pattern, _records, _serve
+from bus.cli import _client, _demo, _ops, _pattern, _records, _schemas, _serve
 
 app = typer.Typer(
     name="choreo",
@@ -24,5 +24,7 @@ app.command("replay")(_ops.replay)
 app.command("dropped")(_ops.dropped)
 _client.dlq.command("redrive")(_ops.dlq_redrive)
 app.add_typer(_client.dlq, name="dlq")
+app.add_typer(_schemas.schemas, name="schemas")
+app.command("lint")(_schemas.lint_command)
 
 __all__ = ["app"]

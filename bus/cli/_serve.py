@@ -41,12 +41,38 @@ def serve(
             ),
         ),
     ] = None,
+    secrets_file: Annotated[
+        Path | None,
+        typer.Option(
+            help=(
+                "Owner-only JSON file the template's {{resolve:secretsmanager|ssm:...}} references"
+                " read (also $CHOREO_SECRETS_FILE); see docs/api-destinations.md."
+            )
+        ),
+    ] = None,
+    schemas: Annotated[
+        Path,
+        typer.Option(help="Event contracts seeded into the schema registry 'choreo' at start, if present."),
+    ] = Path("events/schemas"),
+    validate_bus: Annotated[
+        list[str] | None,
+        typer.Option(
+            help=(
+                "Refuse PutEvents entries on this bus whose detail does not match its contract in"
+                " --schemas (repeatable; our extension, off by default)."
+            )
+        ),
+    ] = None,
 ) -> None:
-    """Serve EventBridge and SQS on one endpoint: point AWS_ENDPOINT_URL at it and run unchanged code."""
+    """Serve EventBridge, SQS and the schema registry on one endpoint: point AWS_ENDPOINT_URL at it and
+    run unchanged code."""
     from bus.engine.runtime import LocalBus
+    from bus.registry import seed_registry
+    from bus.schemas import IngestValidator
     from bus.template import TemplateError, load_template
     from bus.wire.auth import Authenticator, CredentialsError
     from bus.wire.server import build_server
+    from events.contracts import ContractError, load_contracts
 
     out = Console(highlight=False)
     if host not in _LOOPBACK and auth is None:
@@ -71,15 +97,38 @@ def serve(
     try:
         if template is not None:
             try:
-                changes = bus.apply(
-                    load_template(template, account=account, region=region, endpoint=endpoint)
+                config = load_template(
+                    template, account=account, region=region, endpoint=endpoint, secrets_file=secrets_file
                 )
+                changes = bus.apply(config)
             except TemplateError as exc:
                 out.print(f"[red]{exc}[/]")
                 raise typer.Exit(2) from None
             out.print(f"applied {template}: {len(changes)} change(s)")
+        if schemas.is_dir():
+            seeded = seed_registry(bus, schemas)
+            out.print(
+                f"schema registry: {len(seeded.written)} version(s) seeded from {schemas},"
+                f" {len(seeded.unchanged)} unchanged",
+                markup=False,
+            )
+            for path, reason in seeded.skipped:
+                out.print(f"  skipped {path}: {reason}", style="yellow", markup=False)
+        if validate_bus:
+            try:
+                validator = IngestValidator(load_contracts(schemas))
+            except ContractError as exc:
+                out.print(f"cannot validate details: {exc}", style="red", markup=False)
+                raise typer.Exit(2) from None
+            for name in validate_bus:
+                bus.engine.validate_details(name, validator.check)
+            out.print(
+                f"validating event details against {schemas} on: {', '.join(validate_bus)}", markup=False
+            )
         bus.start()
-        out.print(f"choreo is serving EventBridge and SQS on [bold]{endpoint}[/] (data in {data_dir})")
+        out.print(
+            f"choreo is serving EventBridge, SQS and schemas on [bold]{endpoint}[/] (data in {data_dir})"
+        )
         out.print(f"  export AWS_ENDPOINT_URL={endpoint}", markup=False)
         if authenticator is not None:
             keys = authenticator.key_count

@@ -46,9 +46,12 @@ from bus.model import (
 from bus.patterns import InvalidEventPattern, compile_pattern
 from bus.store import Store
 
-__all__ = ["Engine", "PutEventsResult"]
+__all__ = ["DetailCheck", "Engine", "PutEventsResult"]
 
 log = logging.getLogger(__name__)
+
+DetailCheck = Callable[[str, str, Any], str | None]
+"""(source, detail-type, parsed detail) -> None when valid, else why not (see validate_details)."""
 
 PutEventsResult = dict[
     str, Any
@@ -89,6 +92,8 @@ class Engine:
         self._listeners: list[Callable[[Sequence[DeliveryJob], Sequence[Event]], None]] = []
         self._event_listeners: list[Callable[[Sequence[Event]], None]] = []  # told of committed events
         self.rules_version = 0  # bumped on every rule change: cheap staleness checks for caches
+        # bus name -> check(source, detail_type, detail) -> None, or why the entry is refused
+        self._detail_checks: dict[str, DetailCheck] = {}
         self._load()
 
     # ------------------------------------------------------------------ arns
@@ -124,6 +129,18 @@ class Engine:
         after the commit (schema discovery, live views). A listener must be quick and must not raise:
         it runs on the caller's thread."""
         self._event_listeners.append(listener)
+
+    def validate_details(self, bus: str, check: DetailCheck | None) -> None:
+        """Refuse PutEvents entries for ``bus`` whose detail ``check`` rejects (None turns it off).
+
+        Our extension, off by default (EventBridge validates no detail): with the schema registry's
+        contracts as ``check``, a producer cannot publish an event its consumers cannot parse. A
+        refused entry fails alone, with ``InvalidArgument`` and the check's reason."""
+        with self._lock:
+            if check is None:
+                self._detail_checks.pop(bus, None)
+            else:
+                self._detail_checks[bus] = check
 
     def _accepted(self, events: Sequence[Event]) -> None:
         for listener in self._event_listeners:
@@ -315,6 +332,11 @@ class Engine:
                         "ErrorMessage": f"Event bus {valid.bus} does not exist.",
                     }
                 )
+                continue
+            check = self._detail_checks.get(valid.bus)
+            refused = check(valid.source, valid.detail_type, valid.parsed_detail) if check else None
+            if refused is not None:
+                results.append({"ErrorCode": "InvalidArgument", "ErrorMessage": refused})
                 continue
             event = self._event(valid, now)
             events.append(event)
