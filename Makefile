@@ -33,9 +33,9 @@ test: $(STAMP) $(COMPILED) ## run the whole test suite, then the matcher's suite
 
 # Every check runs even when an earlier one fails, so one run shows everything to fix.
 LINTERS := "$(BIN)/ruff check ." "$(BIN)/ruff format --check ." "$(BIN)/mypy" "$(BIN)/lint-imports" \
-	"$(BIN)/cfn-lint template.yaml"
+	"$(BIN)/cfn-lint template.yaml" "$(BIN)/choreo lint" "$(BIN)/choreo schemas check"
 
-lint: $(STAMP) ## ruff check, ruff format --check, mypy (strict: bus, events), import contracts, cfn-lint
+lint: $(STAMP) ## ruff, mypy --strict, import contracts, cfn-lint, choreo lint and schemas check
 	@failed=""; for cmd in $(LINTERS); do \
 		echo "+ $$cmd"; $$cmd || failed="$$failed\n  $$cmd"; \
 	done; \
@@ -51,6 +51,7 @@ bench: $(STAMP) $(COMPILED) ## pattern-matching benchmark: sources, then the myp
 		--json $(BENCH_COMPILED_JSON)
 	$(BIN)/python benchmarks/bench_bus.py --json benchmarks/results/bench_bus.json
 	$(BIN)/python benchmarks/bench_wire.py --json benchmarks/results/bench_wire.json
+	$(BIN)/python benchmarks/bench_apidest.py --json benchmarks/results/bench_apidest.json
 
 $(COMPILED): $(STAMP) setup.py $(HOT_MODULES) ## the mypyc build of the matcher's hot path, in build/compiled/
 	rm -rf build/compiled

@@ -149,12 +149,13 @@ class DeliveryWorker:
             # First attempts reach the worker through notify(jobs); reading one back here before its
             # notify arrives would deliver it twice, so the scan takes them only once they are
             # overdue (left in the store because the pools were full), or when a bare notify() said
-            # the store has jobs nobody handed over. Retries only ever come from here.
+            # the store has jobs nobody handed over. Retries and deferred jobs (due later than
+            # their event was ingested) only ever come from here.
             fresh_cutoff = now if scan_all else now - _FRESH_GRACE_SECONDS
             due = [
                 j
                 for j in store.due_jobs(now, room + len(busy))
-                if j.id not in busy and (j.attempt > 0 or j.due_at <= fresh_cutoff)
+                if j.id not in busy and (j.attempt > 0 or j.due_at > j.event_time or j.due_at <= fresh_cutoff)
             ][:room]
             left = {job.id for job in self._dispatch(due)}
             taken = {job.id for job in due} - left

@@ -42,6 +42,7 @@ class TokenBucket:
         self.rate = rate
         self._interval = 1.0 / rate
         self._scheduled = float("-inf")
+        self._last_sent = float("-inf")
         self._reserved: dict[Hashable, float] = {}
         self._lock = threading.Lock()
 
@@ -49,20 +50,24 @@ class TokenBucket:
         """``None`` if the event named ``key`` may be sent now, else the clock time of its slot."""
         with self._lock:
             slot = self._reserved.get(key)
-            if slot is not None:
-                if now + _EARLY >= slot:
-                    del self._reserved[key]
-                    return None
+            if slot is None:
+                if len(self._reserved) >= _PRUNE_AT:
+                    self._prune(now)
+                slot = max(self._scheduled, now)
+                self._scheduled = slot + self._interval
+            if now + _EARLY < slot:
+                self._reserved[key] = slot
                 return slot
-            if len(self._reserved) >= _PRUNE_AT:
-                self._prune(now)
-            start = max(self._scheduled, now)
-            self._scheduled = start + self._interval
-            if start <= now + _EARLY:
-                return None
-            slot = start
-            self._reserved[key] = slot
-            return slot
+            # The slot is reached. Waiters come back when the delivery worker picks them up, a
+            # little late and not always in order: real sends stay one interval apart too, so late
+            # waiters cannot clump into more than the rate in one second.
+            earliest = self._last_sent + self._interval
+            if now + _EARLY < earliest:
+                self._reserved[key] = earliest
+                return earliest
+            self._reserved.pop(key, None)
+            self._last_sent = max(now, slot)
+            return None
 
     def _prune(self, now: float) -> None:
         for key in [k for k, slot in self._reserved.items() if slot < now - _ABANDONED_SECONDS]:
