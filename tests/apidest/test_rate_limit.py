@@ -33,6 +33,15 @@ def test_the_bucket_spaces_sends_by_one_interval_and_each_waiter_keeps_its_slot(
     assert bucket.acquire("idle", now=100.0) is None  # a quiet spell refills the bucket
 
 
+def test_waiters_that_come_back_late_together_still_send_one_interval_apart() -> None:
+    bucket = TokenBucket(rate=5)
+    assert [bucket.acquire(i, now=10.0) for i in range(3)][1:] == pytest.approx([10.2, 10.4])
+    # the worker picks both waiters up late, at the same moment: only one may go
+    assert bucket.acquire(1, now=11.0) is None
+    assert bucket.acquire(2, now=11.0) == pytest.approx(11.2)
+    assert bucket.acquire(2, now=11.2) is None
+
+
 def test_a_changed_rate_gets_a_new_bucket() -> None:
     limits = RateLimits()
     first = limits.bucket("arn:d", 5)

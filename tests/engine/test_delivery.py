@@ -212,6 +212,23 @@ def test_a_deferred_job_is_not_an_attempt_and_runs_again_when_due(tmp_path: Path
     assert b.metrics.total(MetricName.INVOCATION_ATTEMPTS) == 1
 
 
+def test_the_worker_takes_a_deferred_job_back_at_its_time(tmp_path: Path) -> None:
+    b = bed(tmp_path, Scripted())
+    slot = b.clock.now() + 0.5
+    b.registry.register(
+        Scripted(SendResult.deferred(slot, ErrorCode.THROTTLING, "rate limit"), SendResult.ok())
+    )
+    worker = DeliveryWorker(b.deliverer, workers=1, poll_interval=0.05).start()
+    try:
+        event = b.publish()
+        worker.notify()
+        eventually(lambda: b.store.next_due_at() == slot)  # deferred: waiting in the store
+        b.clock.advance(0.5)  # no notify: the worker's own pass must take it, a first attempt
+        eventually(lambda: outcomes(b, event) == [Outcome.DELIVERED])
+    finally:
+        worker.stop()
+
+
 def test_a_job_deferred_past_its_age_limit_is_dead_lettered(tmp_path: Path) -> None:
     b = bed(tmp_path, Scripted(), dead_letter_config=DLQ, retry_policy=RetryPolicy(185, 60))
     held = SendResult.deferred(b.clock.now() + 3600, ErrorCode.THROTTLING, "rate limit")
