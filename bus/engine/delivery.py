@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from random import Random
+from typing import Protocol
 
 from bus import model
 from bus.clock import Clock, aws_time
@@ -34,11 +35,27 @@ from bus.store.base import Store
 from bus.store.documents import Documents
 from bus.transform import NotDeliverable, TargetInput, TransformError, from_target
 
-__all__ = ["Deferred", "Deliverer"]
+__all__ = ["Deferred", "Deliverer", "DeliveryObserver"]
 
 log = logging.getLogger(__name__)
 
 _RECENT_EVENTS = 4096  # events kept from notify() so fresh jobs need no store read
+
+
+class DeliveryObserver(Protocol):
+    """Told of every attempt after its outcome is committed (traces, live views). Must be quick and
+    must not raise: it runs on a delivery thread."""
+
+    def attempted(
+        self,
+        job: DeliveryJob,
+        event: Event,
+        rule: Rule,
+        target: Target,
+        result: SendResult,
+        started: float,
+        ended: float,
+    ) -> None: ...
 
 
 class Deferred:
@@ -114,6 +131,7 @@ class Deliverer:
         self._lock = threading.Lock()
         self._recent: OrderedDict[str, Event] = OrderedDict()
         self._soonest_retry: float | None = None  # earliest retry scheduled since the worker last asked
+        self._observers: list[DeliveryObserver] = []
 
     def remember(self, events: Iterable[Event]) -> None:
         """Events just committed: their jobs are delivered without reading them back."""
@@ -122,6 +140,10 @@ class Deliverer:
                 self._recent[event.id] = event
             while len(self._recent) > _RECENT_EVENTS:
                 self._recent.popitem(last=False)
+
+    def observe(self, observer: DeliveryObserver) -> None:
+        """Tell ``observer`` of every attempt from now on."""
+        self._observers.append(observer)
 
     def take_soonest_retry(self) -> float | None:
         """The earliest retry time settled since the last call (the worker scans the store then)."""
@@ -203,13 +225,23 @@ class Deliverer:
         started = self.clock.now()
         result = self._attempt(d)
         now = self.clock.now()
+        settled = self._outcome(d, result, now)
         if result.deferred_until is None:  # a deferred job was not attempted: no attempt, no start
             if job.attempt == 0:
                 self._latency(MetricName.INGESTION_TO_INVOCATION_START_LATENCY, d, started)
             self.metrics.attempt(
                 job.bus, job.rule, job.target_id, retry=job.attempt > 0, delivered=result.delivered
             )
-        return self._outcome(d, result, now)
+            if self._observers:
+                settled.after.append(lambda: self._tell(d, result, started, now))
+        return settled
+
+    def _tell(self, d: _Delivery, result: SendResult, started: float, ended: float) -> None:
+        for observer in self._observers:
+            try:
+                observer.attempted(d.job, d.event, d.rule, d.target, result, started, ended)
+            except Exception:  # an observer's bug must not undo a delivery that has committed
+                log.exception("delivery observer %r failed", observer)
 
     def _attempt(self, d: _Delivery) -> SendResult:
         body = self._render(d)

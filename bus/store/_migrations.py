@@ -142,6 +142,13 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX messages_by_receipt ON messages (queue, receipt_handle)",
         ),
     ),
+    Migration(
+        "events by time, overall and per bus: pages of recent events without a scan",
+        (
+            "CREATE INDEX events_by_time ON events (ingested_at, id)",
+            "CREATE INDEX events_by_bus_time ON events (bus, ingested_at, id)",
+        ),
+    ),
 ]
 
 

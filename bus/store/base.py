@@ -70,6 +70,13 @@ class Store(abc.ABC):
     def get_event(self, event_id: str) -> Event | None: ...
 
     @abc.abstractmethod
+    def events_page(
+        self, *, bus: str | None = None, before: tuple[float, str] | None = None, limit: int = 50
+    ) -> list[Event]:
+        """The newest events first (optionally of one bus), strictly older than the ``before``
+        cursor ``(ingested_at, id)`` of the last event of the previous page; served by an index."""
+
+    @abc.abstractmethod
     def due_jobs(self, now: float, limit: int) -> list[DeliveryJob]:
         """Jobs due at or before ``now``, earliest first."""
 

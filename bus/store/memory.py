@@ -72,6 +72,16 @@ class MemoryStore(Store):
         with self._lock:
             return self._events.get(event_id)
 
+    def events_page(
+        self, *, bus: str | None = None, before: tuple[float, str] | None = None, limit: int = 50
+    ) -> list[Event]:
+        with self._lock:
+            chosen = [e for e in self._events.values() if bus is None or e.bus == bus]
+        chosen.sort(key=lambda e: (e.ingested_at, e.id), reverse=True)
+        if before is not None:
+            chosen = [e for e in chosen if (e.ingested_at, e.id) < before]
+        return chosen[:limit]
+
     def due_jobs(self, now: float, limit: int) -> list[DeliveryJob]:
         with self._lock:
             due = sorted((j for j in self._jobs.values() if j.due_at <= now), key=lambda j: (j.due_at, j.id))

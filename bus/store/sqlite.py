@@ -61,6 +61,14 @@ _QUERIES = {
     "list_resources": "SELECT key, doc FROM resources WHERE kind = ? AND key >= ? AND key < ? ORDER BY key",
     "list_resources_to_end": "SELECT key, doc FROM resources WHERE kind = ? AND key >= ? ORDER BY key",
     "get_event": f"SELECT {EVENTS.select} FROM events WHERE id = ?",
+    "events_page": (
+        f"SELECT {EVENTS.select} FROM events INDEXED BY events_by_time "
+        "WHERE (ingested_at, id) < (?, ?) ORDER BY ingested_at DESC, id DESC LIMIT ?"
+    ),
+    "events_page_of_bus": (
+        f"SELECT {EVENTS.select} FROM events INDEXED BY events_by_bus_time "
+        "WHERE bus = ? AND (ingested_at, id) < (?, ?) ORDER BY ingested_at DESC, id DESC LIMIT ?"
+    ),
     "due_jobs": f"SELECT {JOBS.select} FROM jobs WHERE due_at <= ? ORDER BY due_at, id LIMIT ?",
     "next_due_at": "SELECT min(due_at) FROM jobs",
     "pending_jobs": "SELECT count(*) FROM jobs",
@@ -261,6 +269,17 @@ class SqliteStore(Store):
         with self._read("get_event") as conn:
             rows = conn.execute(_QUERIES["get_event"], (event_id,)).fetchall()
         return EVENTS.record(rows[0]) if rows else None
+
+    def events_page(
+        self, *, bus: str | None = None, before: tuple[float, str] | None = None, limit: int = 50
+    ) -> list[Event]:
+        at, last = before if before is not None else (float("inf"), "")
+        with self._read("events_page") as conn:
+            if bus is None:
+                rows = conn.execute(_QUERIES["events_page"], (at, last, limit)).fetchall()
+            else:
+                rows = conn.execute(_QUERIES["events_page_of_bus"], (bus, at, last, limit)).fetchall()
+        return [EVENTS.record(r) for r in rows]
 
     def due_jobs(self, now: float, limit: int) -> list[DeliveryJob]:
         with self._read("due_jobs") as conn:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from random import Random
+from typing import Any
 
 import pytest
 
@@ -152,6 +153,30 @@ def test_errors_that_cannot_be_retried_go_straight_to_the_dlq(tmp_path: Path, co
     assert attribute(dead, "RETRY_ATTEMPTS") == "0"
     assert "EXHAUSTED_RETRY_CONDITION" not in dead.attributes
     assert dead.system_attributes == {}
+
+
+def test_observers_hear_of_every_attempt_after_it_is_settled(tmp_path: Path) -> None:
+    b = bed(tmp_path, Scripted(failing(), SendResult.ok()), dead_letter_config=DLQ)
+    heard: list[tuple[str, int, bool, int]] = []
+
+    class Observer:
+        def attempted(
+            self,
+            job: Any,
+            event: Event,
+            rule: Any,
+            target: Target,
+            result: SendResult,
+            started: float,
+            ended: float,
+        ) -> None:
+            assert started <= ended
+            heard.append((target.id, job.attempt, result.delivered, len(b.store.attempts(event.id))))
+
+    b.deliverer.observe(Observer())
+    b.publish()
+    b.run_to_end()
+    assert heard == [("t", 0, False, 1), ("t", 1, True, 2)]  # each told once its attempt is recorded
 
 
 # --- what the target asks for: Retry-After, rate limits ---------------------------------------------

@@ -193,6 +193,16 @@ class StoreContract:
         assert store.pending_jobs() == 0
         assert len(store.attempts("e1")) == 2
 
+    def test_events_come_in_pages_newest_first_per_bus_or_all(self, store: Store) -> None:
+        store.append([event(f"e{i}", T0 + i, bus="orders" if i % 2 else "default") for i in range(7)])
+        store.append([event("e3b", T0 + 3)])  # same time as e3: the id breaks the tie
+        first = store.events_page(limit=3)
+        assert [e.id for e in first] == ["e6", "e5", "e4"]
+        cursor = (first[-1].ingested_at, first[-1].id)
+        assert [e.id for e in store.events_page(before=cursor, limit=3)] == ["e3b", "e3", "e2"]
+        assert [e.id for e in store.events_page(bus="orders")] == ["e5", "e3", "e1"]
+        assert store.events_page(bus="orders", before=(T0 + 1, "e1")) == []
+
     def test_settle_many_commits_every_outcome_together(self, store: Store) -> None:
         j1, j2, j3 = job("j1"), job("j2"), job("j3")
         store.append([event("e1")], [j1, j2, j3])
