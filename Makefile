@@ -25,7 +25,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## build .venv/ from the pinned dependencies (only when pyproject.toml changed)
 
-test: $(STAMP) $(COMPILED) ## run the whole test suite, then the matcher's suites against the mypyc build
+# The console's browser tests drive Debian's chromium (Playwright cannot download its own browser here).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "install Debian's chromium at $(CHROMIUM) for the browser tests"; exit 1; }
+	$$( [ "$$(id -u)" != 0 ] && command -v sudo ) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" != 0 ] && command -v sudo ) apt-get install -y -qq chromium
+
+test: $(STAMP) $(COMPILED) $(CHROMIUM) ## run the whole test suite, then the matcher's suites against the mypyc build
 	$(BIN)/pytest
 	CHOREO_EXPECT_BUILD=mypyc $(BIN)/pytest -q --import-mode=importlib -o pythonpath="build/compiled ." \
 		tests/unit/test_build.py tests/conformance/test_event_patterns.py tests/unit/test_patternset.py \
