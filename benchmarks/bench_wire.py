@@ -1,42 +1,68 @@
-"""Wire benchmark: the bus behind `choreo serve`, driven by unchanged boto3 code.
+"""Wire benchmark: the bus behind `choreo serve` and LocalStack, side by side, driven by unchanged boto3 code.
 
     python benchmarks/bench_wire.py [--json PATH] [--quick] [--senders N] [--profile PATH]
+                                    [--localstack auto|off|required] [--ls-venv PATH] [--ls-events N]
+                                    [--ls-cold]
 
-The server runs in its own process, as `choreo serve` does: a LocalBus on a temporary directory
-and its AWS-compatible endpoint (uvicorn) on a free port of 127.0.0.1, no template; the bench
-creates everything through boto3. Every boto3 client runs in other processes, so clients and
-server never share an interpreter (or a GIL). The workload and the method are the ones
-../shared/bench/localstack/bench.py drives LocalStack with, so the figures compare like for like:
-a custom bus, a content-filter rule (prefix + numeric) whose target is an SQS queue, and a second
-rule that never matches.
+Two servers, each in its own process, measured in the same run with the same client code:
 
-1. Throughput: sequential PutEvents of 10 entries per sender, every event matching the rule;
-   ~20,000 events (--quick: 2,000) in total. Measured twice: with 1 sender process (LocalStack's
-   phase 1 method: one client, sequential calls) and with N sender processes (--senders, default 6,
-   LocalStack's --senders 6) that start together and share the events. Every accepted event is
-   committed before PutEvents returns (by design), so the PutEvents rate is a durable-ingest rate.
-   Also measured, as LocalStack's figure is: the rate at which the events become visible in the
-   SQS queue (ApproximateNumberOfMessages reaching N, counted from the first call).
+- choreo: a LocalBus on a temporary directory and its AWS-compatible endpoint (uvicorn) on a free
+  port of 127.0.0.1, as `choreo serve` runs it, no template.
+- LocalStack 2026.3.0 community (issue 4: "measure side by side with ../shared/bench/localstack/"),
+  started with ../shared/bench/localstack/start_localstack.sh from the venv in --ls-venv (default
+  $LS_VENV or /tmp/lsenv313; it is never a dependency of this project), with a fresh LS_ROOT in a
+  temporary directory, on 127.0.0.1:4566 (another free port if 4566 is taken). The bench waits
+  for /_localstack/health (with a deadline), checks that every socket the server listens on is a
+  loopback one, and always stops it (SIGTERM to its process group, then SIGKILL), also on errors
+  and Ctrl-C. A fresh LS_ROOT has no service-catalog cache, which LocalStack builds on its first
+  requests (~4 s, and ~500 MiB RSS instead of ~150 afterwards), so a throwaway start builds it
+  first, as any earlier run on the machine would have (--ls-cold skips it). --localstack auto
+  (default) measures it when the venv exists and otherwise says clearly that it was not measured;
+  off never starts it; required fails without it (or when it fails to start or to run).
+
+The bench creates everything through boto3; every boto3 client runs in other processes than the
+servers, so clients and server never share an interpreter (or a GIL). The workload and method are
+those of ../shared/bench/localstack/bench.py: a custom bus, content-filter rules (prefix + numeric)
+whose target is an SQS queue, and a rule that never matches. Each phase runs on choreo, then on
+LocalStack, before the next phase starts (interleaved, so a change of machine load hits both).
+
+1. Throughput: sequential PutEvents of 10 entries per sender, every event matching the rule.
+   Measured with 1 sender process (LocalStack's phase 1 method: one client, sequential calls) and
+   with N sender processes (--senders, default 6, LocalStack's --senders 6) that start together and
+   share the events; each of the two phases has its own rule and queue. Events per phase: choreo
+   20,000 (--quick 2,000); LocalStack, which runs hundreds of events/s, 4,000 (--quick 2,000;
+   --ls-events overrides) to keep the run bounded in time. In choreo every accepted event is
+   committed before PutEvents returns (by design), so its PutEvents rate is a durable-ingest rate.
+   Also measured: the rate at which the events become visible in the SQS queue
+   (ApproximateNumberOfMessages reaching N, counted from the first call). That "delivered" rate
+   with 1 sender is the issue's throughput figure.
 2. Publish-to-receive latency: N sender processes publish single events on one shared absolute
    schedule of 100 events/s (process k sends events k, k+N, ...; LocalStack's method) and record
    the time just before each PutEvents call by EventId; two receiver threads of this process
    long-poll the queue (WaitTimeSeconds=1, MaxNumberOfMessages=10), delete what they received and
    record the receive time. Latency = receive time - publish time (one host clock,
-   CLOCK_MONOTONIC); p50 / p95 / p99.
-3. LocalStack's figures, QUOTED from ../shared/bench/localstack/README.md (not measured here).
+   CLOCK_MONOTONIC); p50 / p95 / p99. 1,000 events (--quick 300) on both servers.
+3. Server load: CPU, RSS and threads of each server process (and its children) sampled every
+   0.25 s from /proc/<pid>/stat and /proc/<pid>/status, per phase.
 
---profile PATH samples every thread of the server process (1 ms period, sys._current_frames) and
-writes the functions with the most samples, self and inclusive, to PATH: where the server's time
-goes, without py-spy and without cProfile's per-call overhead.
+Targets (issue 4), evaluated against LocalStack as measured in this run: delivered throughput from
+one client >= 10x LocalStack's, and choreo's publish-to-receive p99 <= 5 ms. LocalStack's figures
+QUOTED from ../shared/bench/localstack/README.md (a quiet run, 2026-11-23) stay as a reference
+column; they are the basis of the targets only when LocalStack was not measured (said so).
+
+--profile PATH samples every thread of the choreo server process (1 ms period,
+sys._current_frames) and writes the functions with the most samples, self and inclusive, to PATH:
+where the server's time goes, without py-spy and without cProfile's per-call overhead.
 """
 
 from __future__ import annotations
 
 import argparse
-import collections
+import itertools
 import json
 import multiprocessing as mp
 import os
+import queue
 import signal
 import socket
 import statistics
@@ -45,26 +71,30 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import boto3  # noqa: E402
-from botocore.config import Config  # noqa: E402
+from _aws import client  # noqa: E402
+from _localstack import LS_DEFAULT_VENV, LocalStack  # noqa: E402
+from _proc import _cpu_seconds, _ProcSampler  # noqa: E402
+from _profiler import _Sampler  # noqa: E402
 
 # QUOTED, not measured: ../shared/bench/localstack/README.md, quiet run on this 2-core machine (2026-11-23)
-LOCALSTACK = {
+LOCALSTACK_QUOTED: dict[str, Any] = {
     "source": "../shared/bench/localstack/README.md (quoted, not measured in this run)",
     "version": "LocalStack 2026.3.0 community",
-    "method": "../shared/bench/localstack/bench.py --senders 6, server in its own process",
+    "method": "../shared/bench/localstack/bench.py --senders 6, 20,000 events then 2,000 at 100/s",
     "delivered_events_per_s": 374.0,
     "latency_ms_p50": 5.6,
     "latency_ms_p95": 9.1,
     "latency_ms_p99": 17.6,
+    "rss_mib": 145.0,
 }
-TARGET_EVENTS_PER_S = 3_700.0
+TARGET_DELIVERED_RATIO = 10.0  # delivered throughput from one client >= 10x LocalStack's
 TARGET_P99_MS = 5.0
 
 DETAIL = json.dumps({"kind": "order", "amount": 42, "pad": "x" * 64})
@@ -73,17 +103,6 @@ PATTERN = {
     "detail-type": ["bench"],
     "detail": {"kind": [{"prefix": "ord"}], "amount": [{"numeric": [">", 0]}]},
 }
-
-
-def _client(service: str, endpoint: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-        config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
-    )
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -95,7 +114,7 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-# ---------------------------------------------------------------------------------- server process
+# ---------------------------------------------------------------------------------- /proc
 
 
 def _serve(data_dir: str, port: int, ready: str, profile: str | None) -> None:
@@ -120,71 +139,10 @@ def _serve(data_dir: str, port: int, ready: str, profile: str | None) -> None:
         server.stop()
 
 
-_IDLE = {"wait", "select", "get", "_wait_for_tstate_lock", "_worker"}
-
-
-class _Sampler(threading.Thread):
-    """A sampling profiler of every other thread of this process."""
-
-    def __init__(self, period: float = 0.001) -> None:
-        super().__init__(name="bench-sampler", daemon=True)
-        self.period = period
-        self.stop = threading.Event()
-        self.self_counts: collections.Counter[str] = collections.Counter()
-        self.incl_counts: collections.Counter[str] = collections.Counter()
-        self.samples = 0
-
-    def run(self) -> None:
-        me = threading.get_ident()
-        while not self.stop.wait(self.period):
-            for ident, frame in sys._current_frames().items():
-                if ident == me:
-                    continue
-                code = frame.f_code
-                if code.co_name in _IDLE and code.co_filename.endswith(
-                    ("threading.py", "selectors.py", "queue.py", "futures/thread.py")
-                ):
-                    continue  # an idle thread: waiting for work or for the network
-                top = _where(frame)
-                self.samples += 1
-                self.self_counts[top] += 1
-                seen: set[str] = set()
-                f: Any = frame
-                while f is not None:
-                    seen.add(_where(f))
-                    f = f.f_back
-                self.incl_counts.update(seen)
-
-    def report(self, top: int = 60) -> str:
-        lines = [f"{self.samples} thread samples (idle threads left out)", "", "CPU SECONDS BY THREAD NAME"]
-        cpu: collections.Counter[str] = collections.Counter()
-        tick = os.sysconf("SC_CLK_TCK")
-        for t in threading.enumerate():
-            try:
-                stat = Path(f"/proc/self/task/{t.native_id}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            cpu[t.name.rstrip("0123456789_-")] += (int(stat[11]) + int(stat[12])) / tick
-        lines += [f"{v:8.2f}  {k}" for k, v in cpu.most_common()] + ["", "SELF"]
-        lines += [
-            f"{n:8d} {100 * n / max(1, self.samples):5.1f}%  {w}"
-            for w, n in self.self_counts.most_common(top)
-        ]
-        lines += ["", "INCLUSIVE"]
-        lines += [
-            f"{n:8d} {100 * n / max(1, self.samples):5.1f}%  {w}"
-            for w, n in self.incl_counts.most_common(top)
-        ]
-        return "\n".join(lines) + "\n"
-
-
-def _where(frame: Any) -> str:
-    code = frame.f_code
-    return f"{code.co_filename.replace(str(REPO) + '/', '')}:{code.co_firstlineno}:{code.co_name}"
-
-
 class Server:
-    """The server process, started as `python bench_wire.py --serve DIR --port P --ready FILE`."""
+    """The choreo server process, started as `python bench_wire.py --serve DIR --port P --ready FILE`."""
+
+    name = "choreo"
 
     def __init__(self, data_dir: str, profile: Path | None) -> None:
         with socket.socket() as s:
@@ -194,6 +152,7 @@ class Server:
         command = [sys.executable, __file__, "--serve", str(Path(data_dir) / "bus"), "--port", str(port)]
         command += ["--ready", str(ready)] + (["--profile", str(profile)] if profile else [])
         self.process = subprocess.Popen(command)
+        self.pid = self.process.pid
         deadline = time.monotonic() + 30
         while not ready.exists() or not ready.read_text():
             if time.monotonic() > deadline or self.process.poll() is not None:
@@ -204,19 +163,16 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the server process so far (Linux /proc)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return _cpu_seconds(self.pid)
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(30)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(5)
-
-
-# ---------------------------------------------------------------------------------- phases
 
 
 def _queue_with_rule(events: Any, sqs: Any, bus: str, tag: str, source: str) -> str:
@@ -229,9 +185,50 @@ def _queue_with_rule(events: Any, sqs: Any, bus: str, tag: str, source: str) -> 
     return url
 
 
-def _tp_sender(endpoint: str, bus: str, calls: int, barrier: Any, results: Any) -> None:
-    events = _client("events", endpoint)
-    batch = [{"EventBusName": bus, "Source": "bench.tp", "DetailType": "bench", "Detail": DETAIL}] * 10
+def setup(endpoint: str, bus: str) -> dict[str, str]:
+    """The bus, a rule that never matches, and one rule + queue per phase."""
+    events, sqs = client("events", endpoint), client("sqs", endpoint)
+    events.create_event_bus(Name=bus)
+    events.put_rule(Name="r-other", EventBusName=bus, EventPattern=json.dumps({"source": ["nobody"]}))
+    return {
+        "tp1": _queue_with_rule(events, sqs, bus, "tp1", "bench.tp1"),
+        "tpn": _queue_with_rule(events, sqs, bus, "tpn", "bench.tpn"),
+        "lat": _queue_with_rule(events, sqs, bus, "lat", "bench.lat"),
+    }
+
+
+def _gather(results: Any, procs: list[Any], timeout: float) -> list[Any]:
+    """One result per sender process; fails fast when a sender reports an error or dies."""
+    done: list[Any] = []
+    deadline = time.monotonic() + timeout
+    while len(done) < len(procs):
+        try:
+            item = results.get(timeout=1)
+        except queue.Empty:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{len(procs) - len(done)} sender(s) gave no result in {timeout:.0f} s"
+                ) from None
+            if any(p.exitcode not in (None, 0) for p in procs):
+                raise RuntimeError("a sender process died") from None
+            continue
+        if item[0] == "error":
+            raise RuntimeError(f"a sender failed: {item[1]}")
+        done.append(item)
+    return done
+
+
+def _tp_sender(endpoint: str, bus: str, source: str, calls: int, barrier: Any, results: Any) -> None:
+    try:
+        _tp_send(endpoint, bus, source, calls, barrier, results)
+    except Exception as error:
+        barrier.abort()  # the bench stops waiting at the barrier
+        results.put(("error", f"{type(error).__name__}: {error}"))
+
+
+def _tp_send(endpoint: str, bus: str, source: str, calls: int, barrier: Any, results: Any) -> None:
+    events = client("events", endpoint)
+    batch = [{"EventBusName": bus, "Source": source, "DetailType": "bench", "Detail": DETAIL}] * 10
     warm = [{"EventBusName": bus, "Source": "warm", "DetailType": "bench", "Detail": DETAIL}] * 10
     for _ in range(20):  # not counted, matches no rule
         events.put_events(Entries=warm)
@@ -246,21 +243,20 @@ def _tp_sender(endpoint: str, bus: str, calls: int, barrier: Any, results: Any) 
     results.put((t0, time.perf_counter(), failed, call_s))
 
 
-def throughput(server: Server, bus: str, url: str, total: int, senders: int) -> dict[str, Any]:
-    sqs = _client("sqs", server.url)
-    sqs.purge_queue(QueueUrl=url)
+def throughput(server: Any, bus: str, url: str, source: str, total: int, senders: int) -> dict[str, Any]:
+    sqs = client("sqs", server.url)
     calls = total // 10 // senders
     ctx = mp.get_context("spawn")
     barrier, results = ctx.Barrier(senders + 1), ctx.Queue()
     procs = [
-        ctx.Process(target=_tp_sender, args=(server.url, bus, calls, barrier, results), daemon=True)
+        ctx.Process(target=_tp_sender, args=(server.url, bus, source, calls, barrier, results), daemon=True)
         for _ in range(senders)
     ]
     for p in procs:
         p.start()
     barrier.wait(120)
     cpu0 = server.cpu_seconds()
-    done = [results.get(timeout=600) for _ in procs]
+    done = _gather(results, procs, 600)
     cpu1 = server.cpu_seconds()
     for p in procs:
         p.join(10)
@@ -302,7 +298,16 @@ def throughput(server: Server, bus: str, url: str, total: int, senders: int) -> 
 def _lat_sender(
     endpoint: str, bus: str, k: int, senders: int, count: int, rate: float, start: float, results: Any
 ) -> None:
-    publisher = _client("events", endpoint)
+    try:
+        _lat_send(endpoint, bus, k, senders, count, rate, start, results)
+    except Exception as error:
+        results.put(("error", f"{type(error).__name__}: {error}"))
+
+
+def _lat_send(
+    endpoint: str, bus: str, k: int, senders: int, count: int, rate: float, start: float, results: Any
+) -> None:
+    publisher = client("events", endpoint)
     entry = [{"EventBusName": bus, "Source": "bench.lat", "DetailType": "bench", "Detail": DETAIL}]
     publisher.put_events(Entries=[{**entry[0], "Source": "warm"}])  # warm the connection
     sent: dict[str, float] = {}
@@ -321,12 +326,12 @@ def _lat_sender(
 
 
 def latency(
-    server: Server, bus: str, url: str, count: int, rate: float, senders: int, receivers: int = 2
+    server: Any, bus: str, url: str, count: int, rate: float, senders: int, receivers: int = 2
 ) -> dict[str, Any]:
     received: dict[str, float] = {}
     lock = threading.Lock()
     done = threading.Event()
-    clients = [_client("sqs", server.url) for _ in range(receivers)]
+    clients = [client("sqs", server.url) for _ in range(receivers)]
     for c in clients:  # warm the connections before the clock starts
         c.receive_message(QueueUrl=url, WaitTimeSeconds=0)
 
@@ -347,34 +352,38 @@ def latency(
     threads = [threading.Thread(target=receive, args=(c,), name="bench-receiver") for c in clients]
     for t in threads:
         t.start()
-    ctx = mp.get_context("spawn")
-    results = ctx.Queue()
-    start = time.perf_counter() + 3.0  # leaves time to spawn the sender processes
-    procs = [
-        ctx.Process(
-            target=_lat_sender, args=(server.url, bus, k, senders, count, rate, start, results), daemon=True
-        )
-        for k in range(senders)
-    ]
-    for p in procs:
-        p.start()
-    cpu0 = server.cpu_seconds()
-    outcomes = [results.get(timeout=count / rate + 120) for _ in procs]
-    for p in procs:
-        p.join(10)
-    sent = {e: t for s, _ in outcomes for e, t in s.items()}
-    failures = sum(f for _, f in outcomes)
-    send_span = max(sent.values()) - min(sent.values()) if sent else 0.0
-    deadline = time.perf_counter() + 30
-    while time.perf_counter() < deadline:
-        with lock:
-            if sent.keys() <= received.keys():
-                break
-        time.sleep(0.01)
-    cpu1 = server.cpu_seconds()
-    done.set()
-    for t in threads:
-        t.join(5)
+    try:
+        ctx = mp.get_context("spawn")
+        results = ctx.Queue()
+        start = time.perf_counter() + 3.0  # leaves time to spawn the sender processes
+        procs = [
+            ctx.Process(
+                target=_lat_sender,
+                args=(server.url, bus, k, senders, count, rate, start, results),
+                daemon=True,
+            )
+            for k in range(senders)
+        ]
+        for p in procs:
+            p.start()
+        cpu0 = server.cpu_seconds()
+        outcomes = _gather(results, procs, count / rate + 120)
+        for p in procs:
+            p.join(10)
+        sent = {e: t for s, _ in outcomes for e, t in s.items()}
+        failures = sum(f for _, f in outcomes)
+        send_span = max(sent.values()) - min(sent.values()) if sent else 0.0
+        deadline = time.perf_counter() + 30
+        while time.perf_counter() < deadline:
+            with lock:
+                if sent.keys() <= received.keys():
+                    break
+            time.sleep(0.01)
+        cpu1 = server.cpu_seconds()
+    finally:
+        done.set()
+        for t in threads:
+            t.join(5)
     with lock:
         ms = [(received[e] - t) * 1000 for e, t in sent.items() if e in received]
         missing = len(sent.keys() - received.keys())
@@ -396,28 +405,67 @@ def latency(
     }
 
 
-def _table(rows: list[tuple[str, str, str, str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+# ---------------------------------------------------------------------------------- report
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
         lines.append(
             "  ".join(
                 cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)
-            )
+            ).rstrip()
         )
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
+def _ratio(ours: float | None, theirs: float | None) -> float | None:
+    if ours is None or theirs is None or theirs != theirs or ours != ours or theirs <= 0:
+        return None
+    return round(ours / theirs, 2 if ours / theirs < 10 else 1)
+
+
+def _ls_venv(args: argparse.Namespace) -> Path:
+    return Path(args.ls_venv or os.environ.get("LS_VENV") or LS_DEFAULT_VENV)
+
+
+def _on_signal(signum: int, _frame: Any) -> None:
+    print(f"signal {signum}: stopping the servers", file=sys.stderr, flush=True)
+    raise SystemExit(128 + signum)  # unwinds through the finally blocks that stop the servers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--json", type=Path, help="write the results as JSON to this path")
-    parser.add_argument("--quick", action="store_true", help="2,000 events for throughput, 300 for latency")
+    parser.add_argument(
+        "--quick", action="store_true", help="2,000 events per throughput phase (both), 300 for latency"
+    )
     parser.add_argument(
         "--senders", type=int, default=6, help="sender processes (default 6, as LocalStack's run)"
     )
-    parser.add_argument("--profile", type=Path, help="sample the server process; write its profile here")
+    parser.add_argument("--profile", type=Path, help="sample the choreo server; write its profile here")
+    parser.add_argument(
+        "--localstack",
+        choices=("auto", "off", "required"),
+        default="auto",
+        help="measure LocalStack in the same run: auto (default) when its venv exists, off, or required",
+    )
+    parser.add_argument(
+        "--ls-venv", help=f"LocalStack's Python >= 3.12 venv (default $LS_VENV or {LS_DEFAULT_VENV})"
+    )
+    parser.add_argument(
+        "--ls-events",
+        type=int,
+        help="events per LocalStack throughput phase (default 4,000; --quick 2,000)",
+    )
+    parser.add_argument(
+        "--ls-cold",
+        action="store_true",
+        help="no throwaway start to build LocalStack's service-catalog cache (RSS ~500 MiB, not ~150)",
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)  # internal: run the server process
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--ready", help=argparse.SUPPRESS)
@@ -425,132 +473,413 @@ def main() -> None:
     if args.serve:
         _serve(args.serve, args.port, args.ready, str(args.profile) if args.profile else None)
         return
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
     total = 2_000 if args.quick else 20_000
+    ls_total = args.ls_events or (2_000 if args.quick else 4_000)
     lat_events = 300 if args.quick else 1_000
     rate = 100.0
+    n = args.senders
+    ls_venv = _ls_venv(args)
 
     out: dict[str, Any] = {
         "benchmark": "bench_wire",
         "mode": "quick" if args.quick else "full",
-        "method": "server in its own process; boto3 senders in separate processes",
+        "method": "each server in its own process; boto3 senders in separate processes; phases interleaved",
         "host_cpus": os.cpu_count(),
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
         "python": sys.version.split()[0],
     }
+    ls_block: dict[str, Any] = {"measured": False, "mode": args.localstack, "venv": str(ls_venv)}
+    want_ls = args.localstack != "off"
+    if want_ls and not (ls_venv / "bin" / "python").exists():
+        ls_block["reason"] = f"no LocalStack venv at {ls_venv} (see ../shared/bench/localstack/README.md)"
+        if args.localstack == "required":
+            sys.exit(f"--localstack required: {ls_block['reason']}")
+        want_ls = False
+    elif not want_ls:
+        ls_block["reason"] = "--localstack off"
+
+    results: dict[str, dict[str, Any]] = {"choreo": {}, "localstack": {}}
+    sampler = _ProcSampler()
+    ls: LocalStack | None = None
+    server: Server | None = None
+    ls_error: str | None = None
+
+    def ls_failed(what: str, error: BaseException) -> None:
+        nonlocal ls, ls_error
+        ls_error = f"{what}: {type(error).__name__}: {error}"
+        print(f"LocalStack NOT measured further ({ls_error})", file=sys.stderr, flush=True)
+        if args.localstack == "required":
+            raise error
+        if ls is not None:
+            ls.stop()
+            sampler.pids.pop("localstack", None)
+            ls = None
+
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(tmp, args.profile.resolve() if args.profile else None)
         try:
-            events = _client("events", server.url)
-            sqs = _client("sqs", server.url)
+            if want_ls:
+                print(f"starting LocalStack from {ls_venv} ...", flush=True)
+                try:
+                    ls = LocalStack(ls_venv, warm=not args.ls_cold)
+                except Exception as error:  # e.g. not ready before the deadline (it was stopped)
+                    ls_failed("start", error)
+                if ls is not None:
+                    ls_block.update(
+                        endpoint=ls.url,
+                        pid=ls.pid,
+                        version=ls.health.get("version"),
+                        startup_seconds=ls.startup_s,
+                        service_catalog_cache=(
+                            "cold (--ls-cold)"
+                            if ls.warmup_s is None
+                            else f"built by a throwaway start first ({ls.warmup_s} s)"
+                        ),
+                        listening=[f"{proto} {address}" for proto, address, _ in ls.sockets],
+                        ls_root=str(ls.root),
+                    )
+                    sampler.pids["localstack"] = ls.pid
+                    print(
+                        f"LocalStack {ls_block['version']} {ls.url} (pid {ls.pid}), ready in "
+                        f"{ls.startup_s} s, listening on {', '.join(ls_block['listening'])}; "
+                        f"service-catalog cache {ls_block['service_catalog_cache']}",
+                        flush=True,
+                    )
+            server = Server(tmp, args.profile.resolve() if args.profile else None)
+            sampler.pids["choreo"] = server.pid
+            sampler.start()
             bus = "bench-bus"
-            events.create_event_bus(Name=bus)
-            events.put_rule(Name="r-other", EventBusName=bus, EventPattern=json.dumps({"source": ["nobody"]}))
-            tp_url = _queue_with_rule(events, sqs, bus, "tp", "bench.tp")
-            lat_url = _queue_with_rule(events, sqs, bus, "lat", "bench.lat")
+            urls = {"choreo": setup(server.url, bus)}
+            if ls is not None:
+                try:
+                    urls["localstack"] = setup(ls.url, bus)
+                except Exception as error:
+                    ls_failed("setup", error)
+            print(f"choreo {server.url} (pid {server.pid})", flush=True)
+            sampler.phase = "idle"
+            time.sleep(1.0)
+
+            def phase(key: str, label: str, run: Callable[[Any, dict[str, str]], dict[str, Any]]) -> None:
+                for target in [server, ls]:
+                    if target is None:
+                        continue
+                    sampler.phase = f"{key}:{target.name}"
+                    sampler.sample()
+                    try:
+                        results[target.name][key] = r = run(target, urls[target.name])
+                    except Exception as error:
+                        if target is server:
+                            raise
+                        ls_failed(key, error)
+                        continue
+                    finally:
+                        sampler.sample()
+                    shown = (
+                        f"{r['put_events_per_s']:,.0f} ev/s put, {r['delivered_events_per_s']:,.0f} delivered"
+                        if "put_events_per_s" in r
+                        else f"p50/p99 {r['latency_ms_p50']}/{r['latency_ms_p99']} ms"
+                    )
+                    print(f"  {label} {target.name}: {shown}", flush=True)
+
             print(
-                f"server {server.url} (pid {server.process.pid}); throughput over {total:,} events ...",
+                f"throughput: choreo {total:,} events per phase, LocalStack {ls_total:,}; "
+                f"latency: {lat_events:,} events at {rate:.0f}/s on each",
                 flush=True,
             )
-            out["throughput_1_sender"] = throughput(server, bus, tp_url, total, 1)
-            print(f"  1 sender: {out['throughput_1_sender']['put_events_per_s']:,.0f} ev/s", flush=True)
-            out["throughput"] = throughput(server, bus, tp_url, total, args.senders)
-            print(f"  {args.senders} senders: {out['throughput']['put_events_per_s']:,.0f} ev/s", flush=True)
-            sqs.purge_queue(QueueUrl=tp_url)
-            print(f"latency over {lat_events:,} events at {rate:.0f}/s ...", flush=True)
-            out["latency"] = latency(server, bus, lat_url, lat_events, rate, args.senders)
+            phase(
+                "throughput_1_sender",
+                "1 sender",
+                lambda t, u: throughput(t, bus, u["tp1"], "bench.tp1", total if t is server else ls_total, 1),
+            )
+            phase(
+                "throughput",
+                f"{n} senders",
+                lambda t, u: throughput(t, bus, u["tpn"], "bench.tpn", total if t is server else ls_total, n),
+            )
+            phase(
+                "latency",
+                f"latency at {rate:.0f}/s",
+                lambda t, u: latency(t, bus, u["lat"], lat_events, rate, n),
+            )
+            sampler.phase = "end"
+            sampler.sample()
         finally:
-            server.stop()
+            sampler.stop.set()
+            if ls is not None:
+                ls.stop()
+            if server is not None:
+                server.stop()
     out["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
 
-    tp1, tp, lat, ls = out["throughput_1_sender"], out["throughput"], out["latency"], LOCALSTACK
-    out["localstack_quoted"] = ls
-    out["ratios_vs_localstack_374"] = {
-        "put_events_per_s": round(tp["put_events_per_s"] / ls["delivered_events_per_s"], 1),
-        "delivered_events_per_s": round(tp["delivered_events_per_s"] / ls["delivered_events_per_s"], 1),
+    def load(name: str) -> dict[str, Any]:
+        phases = ["idle", "throughput_1_sender", "throughput", "latency"]
+        block: dict[str, Any] = {}
+        for p in phases:
+            own = sampler.summary(name, p if p == "idle" else f"{p}:{name}")
+            if own:
+                block[p] = own
+        others = [s for s in sampler.samples if s[2] == name and not s[1].endswith(f":{name}")]
+        if others:  # while the other server was measured: should be idle
+            block["while_other_measured_cpu_s"] = round(
+                sum(b[3] - a[3] for a, b in itertools.pairwise(others) if a[1] == b[1] and ":" in a[1]),
+                2,
+            )
+        rows = [s for s in sampler.samples if s[2] == name]
+        if rows:
+            block["rss_mib_peak"] = round(max(r[4] for r in rows) / 1024, 1)
+            block["threads_peak"] = max(r[5] for r in rows)
+        return block
+
+    ours = results["choreo"]
+    tp1, tp, lat = ours["throughput_1_sender"], ours["throughput"], ours["latency"]
+    out.update(throughput_1_sender=tp1, throughput=tp, latency=lat, server=load("choreo"))
+    theirs = results["localstack"]
+    measured = all(k in theirs for k in ("throughput_1_sender", "throughput", "latency"))
+    ls_block["measured"] = measured
+    if ls_error:
+        ls_block["reason"] = ls_error
+        ls_block["partial"] = theirs
+    if measured:
+        ls_block.update(
+            counts={"throughput_events_per_phase": ls_total, "latency_events": lat_events},
+            throughput_1_sender=theirs["throughput_1_sender"],
+            throughput=theirs["throughput"],
+            latency=theirs["latency"],
+            server=load("localstack"),
+        )
+    out["localstack_measured"] = ls_block
+    out["localstack_quoted"] = LOCALSTACK_QUOTED
+    q = LOCALSTACK_QUOTED
+    ls_tp1, ls_tp, ls_lat = (
+        (theirs["throughput_1_sender"], theirs["throughput"], theirs["latency"]) if measured else ({}, {}, {})
+    )
+    ratios = {
+        "put_events_per_s_1_sender": _ratio(tp1["put_events_per_s"], ls_tp1.get("put_events_per_s")),
+        "put_events_per_s": _ratio(tp["put_events_per_s"], ls_tp.get("put_events_per_s")),
+        "delivered_events_per_s_1_sender": _ratio(
+            tp1["delivered_events_per_s"], ls_tp1.get("delivered_events_per_s")
+        ),
+        "delivered_events_per_s": _ratio(tp["delivered_events_per_s"], ls_tp.get("delivered_events_per_s")),
+        "latency_ms_p50": _ratio(lat["latency_ms_p50"], ls_lat.get("latency_ms_p50")),
+        "latency_ms_p95": _ratio(lat["latency_ms_p95"], ls_lat.get("latency_ms_p95")),
+        "latency_ms_p99": _ratio(lat["latency_ms_p99"], ls_lat.get("latency_ms_p99")),
     }
+    out["ratios_vs_localstack_measured"] = ratios if measured else None
+    out["ratios_vs_localstack_quoted"] = {
+        "delivered_events_per_s_1_sender": _ratio(tp1["delivered_events_per_s"], q["delivered_events_per_s"]),
+        "latency_ms_p99": _ratio(lat["latency_ms_p99"], q["latency_ms_p99"]),
+    }
+    basis = ls_tp1["delivered_events_per_s"] if measured else q["delivered_events_per_s"]
+    need = TARGET_DELIVERED_RATIO * basis
     out["targets"] = {
-        "events_per_s": TARGET_EVENTS_PER_S,
+        "basis": "LocalStack measured in this run"
+        if measured
+        else "LocalStack QUOTED (not measured in this run)",
+        "delivered_1_sender_ratio": TARGET_DELIVERED_RATIO,
+        "delivered_1_sender_needed_events_per_s": round(need, 1),
+        "delivered_1_sender_met": tp1["delivered_events_per_s"] >= need,
         "p99_ms": TARGET_P99_MS,
-        "put_events_per_s_met": tp["put_events_per_s"] >= TARGET_EVENTS_PER_S,
-        "delivered_events_per_s_met": tp["delivered_events_per_s"] >= TARGET_EVENTS_PER_S,
         "p99_met": lat["latency_ms_p99"] <= TARGET_P99_MS,
     }
 
     def yes(ok: bool) -> str:
         return "met" if ok else "NOT met"
 
-    n = args.senders
-    rows = [
-        ("metric", "choreo (measured)", "LocalStack (QUOTED)", "target"),
+    def x(key: str) -> str:
+        r = ratios.get(key) if measured else None
+        return "-" if r is None else f"x{r}"
+
+    def mib(block: dict[str, Any], phase: str) -> str:
+        s = block.get(phase)
+        return f"{s['rss_mib_peak']:,.0f}" if s else "?"
+
+    def cpu(block: dict[str, Any], phase: str) -> str:
+        s = block.get(phase)
+        return f"{s['cpu_pct']:.0f}%" if s and s["cpu_pct"] is not None else "?"
+
+    na = "not measured"
+
+    def lsv(figure: str) -> str:
+        return figure if measured else na
+
+    ls_srv = ls_block.get("server", {})
+    our_srv = out["server"]
+    rows: list[tuple[str, ...]] = [
+        ("metric", "choreo", "LocalStack (measured)", "choreo/LS", "LS (quoted)", "issue 4 target"),
         (
-            f"PutEvents, batches of 10, 1 sender ({tp1['events']:,} events)",
+            "PutEvents, batches of 10, 1 sender",
             f"{tp1['put_events_per_s']:,.0f} ev/s",
+            lsv(f"{ls_tp1.get('put_events_per_s', 0):,.0f} ev/s"),
+            x("put_events_per_s_1_sender"),
             "-",
-            "-",
+            "",
         ),
         (
-            f"PutEvents, batches of 10, {n} senders ({tp['events']:,} events)",
+            "delivered to SQS, 1 sender",
+            f"{tp1['delivered_events_per_s']:,.0f} ev/s",
+            lsv(f"{ls_tp1.get('delivered_events_per_s', 0):,.0f} ev/s"),
+            x("delivered_events_per_s_1_sender"),
+            f"{q['delivered_events_per_s']:,.0f} ev/s",
+            f">= x{TARGET_DELIVERED_RATIO:.0f} LS{'' if measured else ' quoted'} ({need:,.0f}): "
+            f"{yes(out['targets']['delivered_1_sender_met'])}",
+        ),
+        (
+            f"PutEvents, batches of 10, {n} senders",
             f"{tp['put_events_per_s']:,.0f} ev/s",
+            lsv(f"{ls_tp.get('put_events_per_s', 0):,.0f} ev/s"),
+            x("put_events_per_s"),
             "-",
-            f">= {TARGET_EVENTS_PER_S:,.0f} ev/s: {yes(out['targets']['put_events_per_s_met'])}",
+            "",
         ),
         (
-            f"delivered to SQS (visible in queue), {n} senders",
+            f"delivered to SQS, {n} senders",
             f"{tp['delivered_events_per_s']:,.0f} ev/s",
-            f"{ls['delivered_events_per_s']:,.0f} ev/s",
-            f">= {TARGET_EVENTS_PER_S:,.0f} ev/s: {yes(out['targets']['delivered_events_per_s_met'])}",
-        ),
-        ("delivered to SQS, 1 sender", f"{tp1['delivered_events_per_s']:,.0f} ev/s", "-", "-"),
-        (
-            f"PutEvents call p50 / p99 (1 / {n} senders)",
-            f"{tp1['put_call_ms_p50']} / {tp1['put_call_ms_p99']}, "
-            f"{tp['put_call_ms_p50']} / {tp['put_call_ms_p99']} ms",
+            lsv(f"{ls_tp.get('delivered_events_per_s', 0):,.0f} ev/s"),
+            x("delivered_events_per_s"),
             "-",
-            "-",
+            "",
         ),
         (
-            f"server CPU s per 1,000 events (1 / {n} senders)",
+            "PutEvents call p50/p99, 1 sender (ms)",
+            f"{tp1['put_call_ms_p50']} / {tp1['put_call_ms_p99']}",
+            lsv(f"{ls_tp1.get('put_call_ms_p50')} / {ls_tp1.get('put_call_ms_p99')}"),
+            "",
+            "-",
+            "",
+        ),
+        (
+            f"PutEvents call p50/p99, {n} senders (ms)",
+            f"{tp['put_call_ms_p50']} / {tp['put_call_ms_p99']}",
+            lsv(f"{ls_tp.get('put_call_ms_p50')} / {ls_tp.get('put_call_ms_p99')}"),
+            "",
+            "-",
+            "",
+        ),
+        (
+            f"server CPU s / 1,000 events, 1 / {n} senders",
             f"{tp1['server_cpu_s_per_1000_events']} / {tp['server_cpu_s_per_1000_events']}",
+            lsv(
+                f"{ls_tp1.get('server_cpu_s_per_1000_events')} / {ls_tp.get('server_cpu_s_per_1000_events')}"
+            ),
+            "",
             "-",
-            "-",
+            "",
         ),
         (
-            f"publish->receive p50 ({lat['received']:,} ev at {rate:.0f}/s)",
+            f"publish->receive p50 at {rate:.0f}/s",
             f"{lat['latency_ms_p50']} ms",
-            f"{ls['latency_ms_p50']} ms",
-            "-",
+            lsv(f"{ls_lat.get('latency_ms_p50')} ms"),
+            x("latency_ms_p50"),
+            f"{q['latency_ms_p50']} ms",
+            "",
         ),
-        ("publish->receive p95", f"{lat['latency_ms_p95']} ms", f"{ls['latency_ms_p95']} ms", "-"),
+        (
+            "publish->receive p95",
+            f"{lat['latency_ms_p95']} ms",
+            lsv(f"{ls_lat.get('latency_ms_p95')} ms"),
+            x("latency_ms_p95"),
+            f"{q['latency_ms_p95']} ms",
+            "",
+        ),
         (
             "publish->receive p99",
             f"{lat['latency_ms_p99']} ms",
-            f"{ls['latency_ms_p99']} ms",
+            lsv(f"{ls_lat.get('latency_ms_p99')} ms"),
+            x("latency_ms_p99"),
+            f"{q['latency_ms_p99']} ms",
             f"<= {TARGET_P99_MS} ms: {yes(out['targets']['p99_met'])}",
         ),
-        ("publish->receive max", f"{lat['latency_ms_max']} ms", "-", "-"),
+        (
+            "publish->receive max",
+            f"{lat['latency_ms_max']} ms",
+            lsv(f"{ls_lat.get('latency_ms_max')} ms"),
+            "",
+            "-",
+            "",
+        ),
+        (
+            f"server CPU, 1 sender / {n} senders / latency",
+            " / ".join(cpu(our_srv, p) for p in ("throughput_1_sender", "throughput", "latency")),
+            lsv(" / ".join(cpu(ls_srv, p) for p in ("throughput_1_sender", "throughput", "latency"))),
+            "",
+            "-",
+            "",
+        ),
+        (
+            "server RSS MiB, idle / peak",
+            f"{mib(our_srv, 'idle')} / {our_srv.get('rss_mib_peak', '?')}",
+            lsv(f"{mib(ls_srv, 'idle')} / {ls_srv.get('rss_mib_peak', '?')}"),
+            "",
+            f"{q['rss_mib']:.0f}",
+            "",
+        ),
+        (
+            "server threads, peak",
+            f"{our_srv.get('threads_peak', '?')}",
+            lsv(f"{ls_srv.get('threads_peak', '?')}"),
+            "",
+            "-",
+            "",
+        ),
     ]
     print()
     print(_table(rows))
-    ratios = out["ratios_vs_localstack_374"]
     print(
-        f"\nratio vs LocalStack's 374 ev/s (quoted): PutEvents x{ratios['put_events_per_s']}, "
-        f"delivered x{ratios['delivered_events_per_s']}"
+        f"\nevents: choreo {tp1['events']:,} + {tp['events']:,} throughput, {lat['received']:,} latency; "
+        + (
+            f"LocalStack {ls_tp1['events']:,} + {ls_tp['events']:,} throughput, "
+            f"{ls_lat['received']:,} latency"
+            if measured
+            else "LocalStack not measured"
+        )
+        + ". choreo/LS: higher is better for rates, lower for latencies."
     )
-    print(
-        f"checks: failed entries {tp1['failed_entries']}+{tp['failed_entries']}+{lat['failed_entries']}, "
+    if measured:
+        print(
+            f"LocalStack {ls_block.get('version')} MEASURED in this run "
+            f"(pid {ls_block['pid']}, {ls_block['endpoint']}, "
+            f"started in {ls_block['startup_seconds']} s); targets use its figures. "
+            f"Quoted column: {q['source']}."
+        )
+    else:
+        print(
+            f"LocalStack was NOT measured in this run ({ls_block.get('reason')}); "
+            f"targets use the QUOTED figures from {q['source']}."
+        )
+    checks = [
+        f"failed entries {tp1['failed_entries']}+{tp['failed_entries']}+{lat['failed_entries']}",
         f"delivered {tp1['delivered_to_sqs']:,}/{tp1['events']:,} and "
-        f"{tp['delivered_to_sqs']:,}/{tp['events']:,}, "
-        f"latency events missing {lat['missing']}, send rate achieved {lat['achieved_send_rate']}/s; "
-        f"loadavg {out['loadavg_at_start']} -> {out['loadavg_at_end']}"
-    )
-    print(f"LocalStack figures are QUOTED from {ls['source']}; the server runs in its own process here.")
+        f"{tp['delivered_to_sqs']:,}/{tp['events']:,}",
+        f"latency missing {lat['missing']}, send rate {lat['achieved_send_rate']}/s",
+    ]
+    print("checks, choreo: " + "; ".join(checks))
+    if measured:
+        checks = [
+            f"failed entries {ls_tp1['failed_entries']}+{ls_tp['failed_entries']}+{ls_lat['failed_entries']}",
+            f"delivered {ls_tp1['delivered_to_sqs']:,}/{ls_tp1['events']:,} and "
+            f"{ls_tp['delivered_to_sqs']:,}/{ls_tp['events']:,}",
+            f"latency missing {ls_lat['missing']}, send rate {ls_lat['achieved_send_rate']}/s",
+        ]
+        print("checks, LocalStack: " + "; ".join(checks))
+        print(
+            "CPU s used by the idle server while the other was measured: "
+            f"choreo {our_srv.get('while_other_measured_cpu_s')}, "
+            f"LocalStack {ls_srv.get('while_other_measured_cpu_s')}"
+        )
+    print(f"loadavg {out['loadavg_at_start']} -> {out['loadavg_at_end']} on {out['host_cpus']} CPUs")
     if args.profile:
         print(f"server profile: {args.profile}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=2) + "\n")
         print(f"wrote {args.json}")
+    if args.localstack == "required" and not measured:
+        sys.exit(f"--localstack required, but LocalStack was not measured: {ls_block.get('reason')}")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("interrupted: both servers were stopped")
