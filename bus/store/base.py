@@ -39,6 +39,18 @@ class Store(abc.ABC):
     # read before a bump is stale. The engine is the store's only writer, so this sees every change.
     resource_version: int = 0
 
+    def kind_version(self, kind: str) -> int:
+        """Like ``resource_version``, for the documents of one kind only: busy kinds (pending Lambda
+        invocations, replay progress) then do not empty the caches of quiet ones (rules, queues)."""
+        versions: dict[str, int] = self.__dict__.get("_kind_versions", {})
+        return versions.get(kind, 0)
+
+    def _changed(self, kind: str) -> None:
+        """Called by a backend after it wrote or deleted a document of ``kind``."""
+        versions: dict[str, int] = self.__dict__.setdefault("_kind_versions", {})
+        versions[kind] = versions.get(kind, 0) + 1
+        self.resource_version += 1
+
     # ---------------------------------------------------------------- resources
     @abc.abstractmethod
     def put_resource(self, kind: str, key: str, doc: dict[str, Any]) -> None:

@@ -30,7 +30,7 @@ class MemoryStore(Store):
     def put_resource(self, kind: str, key: str, doc: dict[str, Any]) -> None:
         with self._lock:
             self._resources.setdefault(kind, {})[key] = dict(doc)
-            self.resource_version += 1
+            self._changed(kind)
 
     def get_resource(self, kind: str, key: str) -> dict[str, Any] | None:
         with self._lock:
@@ -39,7 +39,7 @@ class MemoryStore(Store):
 
     def delete_resource(self, kind: str, key: str) -> bool:
         with self._lock:
-            self.resource_version += 1
+            self._changed(kind)
             return self._resources.get(kind, {}).pop(key, None) is not None
 
     def list_resources(self, kind: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:

@@ -221,7 +221,7 @@ class SqliteStore(Store):
             conn.execute(
                 "INSERT OR REPLACE INTO resources (kind, key, doc) VALUES (?, ?, ?)", (kind, key, text)
             )
-        self.resource_version += 1
+        self._changed(kind)
 
     def get_resource(self, kind: str, key: str) -> dict[str, Any] | None:
         with self._read("get_resource") as conn:
@@ -231,7 +231,7 @@ class SqliteStore(Store):
     def delete_resource(self, kind: str, key: str) -> bool:
         with self._write("delete_resource") as conn:
             cursor = conn.execute("DELETE FROM resources WHERE kind = ? AND key = ?", (kind, key))
-        self.resource_version += 1
+        self._changed(kind)
         return cursor.rowcount > 0
 
     def list_resources(self, kind: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:

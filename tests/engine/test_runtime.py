@@ -1,16 +1,21 @@
-"""The assembled bus: template.yaml applied, events delivered to its queues, drops visible in the CLI."""
+"""The assembled bus: template.yaml applied, the sample events delivered to the functions and the
+webhook their rules name, drops visible in the CLI."""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from bus.cli import app
 from bus.engine.runtime import LocalBus
 from bus.template import load_template
+from tests.support.http_stubs import Reply, StubServer, script
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,33 +27,67 @@ def wait_until_idle(bus: LocalBus, seconds: float = 20.0) -> None:
     assert bus.store.pending_jobs() == 0
 
 
-def test_template_applies_and_routes_the_samples_as_expected(tmp_path: Path) -> None:
+class RecordingInvoker:
+    """Takes the asynchronous invocations the way a Lambda runtime would, and only records them."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._lock = threading.Lock()
+
+    def invoke_async(self, function_arn: str, payload: str, *, trace_header: str | None = None) -> None:
+        with self._lock:
+            self.calls.append((function_arn, json.loads(payload)))
+
+
+def test_template_applies_and_routes_the_samples_as_expected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saas = StubServer()
+    hook = saas.route("/notify", script(Reply(202)))
+    monkeypatch.setenv("CHOREO_RESOLVE_SSM_CHOREO_NOTIFICATIONS_WEBHOOK_URL", hook)
+    monkeypatch.setenv("CHOREO_RESOLVE_SECRETSMANAGER_CHOREO_NOTIFICATIONS_APIKEY", "sample-key")
     config = load_template(REPO / "template.yaml", max_pattern_length=4096)
     expected = json.loads((REPO / "samples" / "expected-matches.json").read_text())
     expected.pop("_comment", None)
-    by_logical = {arn: logical for logical, arn in config.logical_ids.items()}
-    rule_queue = {by_logical[r.arn]: config.targets_of(r)[0].arn.rsplit(":", 1)[-1] for r in config.rules}
-    want: dict[str, int] = {}
-    for rules in expected.values():
-        for rule in rules:
-            want[rule_queue[rule]] = want.get(rule_queue[rule], 0) + 1
-    with LocalBus(tmp_path) as bus:
-        first = bus.apply(config)
-        assert any(line.startswith("bus ") for line in first)
-        again = bus.apply(config)
-        assert not any(line.startswith(("queue ", "bus ", "archive ")) for line in again)  # idempotent
-        for sample in sorted((REPO / "samples" / "events").glob("*.json")):
-            event = json.loads(sample.read_text())
-            entry = {
-                "Source": event["source"],
-                "DetailType": event["detail-type"],
-                "Detail": json.dumps(event["detail"]),
-                "EventBusName": config.buses[0].name,
-            }
-            assert bus.engine.put_events([entry])["FailedEntryCount"] == 0
-        wait_until_idle(bus)
-        got = {q.name: bus.store.queue_counts(q.name, time.time())[0] for q in config.queues}
-    assert {name: n for name, n in got.items() if n} == want
+    rule_target = {
+        logical: config.targets_of(rule)[0].arn
+        for logical, arn in config.logical_ids.items()
+        for rule in config.rules
+        if rule.arn == arn
+    }
+    want: dict[str, set[str]] = {}  # target ARN -> ids of the sample events it must receive
+    invoker = RecordingInvoker()
+    try:
+        with LocalBus(tmp_path, invoker=invoker) as bus:
+            first = bus.apply(config)
+            assert any(line.startswith("bus ") for line in first)
+            again = bus.apply(config)
+            assert not any(line.startswith(("queue ", "bus ", "archive ")) for line in again)  # idempotent
+            for sample in sorted((REPO / "samples" / "events").glob("*.json")):
+                event = json.loads(sample.read_text())
+                entry = {
+                    "Source": event["source"],
+                    "DetailType": event["detail-type"],
+                    "Detail": json.dumps(event["detail"]),
+                    "EventBusName": config.buses[0].name,
+                }
+                result = bus.engine.put_events([entry])
+                assert result["FailedEntryCount"] == 0
+                for rule in expected[sample.name]:
+                    want.setdefault(rule_target[rule], set()).add(result["Entries"][0]["EventId"])
+            wait_until_idle(bus)
+            dead = {q.name: bus.store.queue_counts(q.name, time.time())[0] for q in config.queues}
+    finally:
+        saas.close()
+    got: dict[str, set[str]] = {}
+    for arn, envelope in invoker.calls:
+        got.setdefault(arn, set()).add(envelope["id"])
+    notified = [r.json() for r in saas.to("/notify")]
+    got[config.logical_ids["NotificationsDestination"]] = {body["eventId"] for body in notified}
+    assert got == want
+    assert sorted(body["template"] for body in notified) == ["OrderShipped", "PaymentFailed"]
+    assert all(r.headers["x-api-key"] == "sample-key" for r in saas.to("/notify"))
+    assert not any(dead.values())
 
 
 def test_drops_and_attempts_are_visible_in_the_cli(tmp_path: Path) -> None:

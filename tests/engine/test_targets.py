@@ -330,11 +330,13 @@ class Invoker:
     def __init__(self, error: Exception | None = None) -> None:
         self.error = error
         self.calls: list[tuple[str, str]] = []
+        self.trace_headers: list[str | None] = []
 
-    def invoke_async(self, function_arn: str, payload: str) -> None:
+    def invoke_async(self, function_arn: str, payload: str, *, trace_header: str | None = None) -> None:
         if self.error is not None:
             raise self.error
         self.calls.append((function_arn, payload))
+        self.trace_headers.append(trace_header)
 
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:handler"
@@ -345,10 +347,11 @@ def test_lambda_is_invoked_asynchronously_with_the_body(tmp_path: Path) -> None:
     b = Bed(tmp_path, invoker=invoker)
     b.rule()
     b.target(Target("t", FUNCTION))
-    event = b.publish()
+    event = b.publish(trace_header="Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")
     b.run()
     ((arn, payload),) = invoker.calls
     assert arn == FUNCTION and json.loads(payload) == event.envelope()
+    assert invoker.trace_headers == [event.trace_header]  # the function's invocation joins the trace
 
 
 @pytest.mark.parametrize(

@@ -231,6 +231,10 @@ class StoreContract:
         after_put = store.resource_version
         store.delete_resource("rule", "default/r")
         assert before < after_put < store.resource_version
+        queues = store.kind_version("queue")
+        store.put_resource("lambda_async", "x", {})
+        assert store.kind_version("queue") == queues  # another kind's change leaves it alone
+        assert store.kind_version("rule") == 2 and store.kind_version("lambda_async") == 1
 
     def test_settle_dead_letter_lands_in_its_queue(self, store: Store) -> None:
         j = job("j1")

@@ -106,7 +106,7 @@ class FunctionInvoker(Protocol):
     """Queues an asynchronous Lambda invocation. What the function then does is not EventBridge's
     business: only a failure to *invoke* is a failed delivery."""
 
-    def invoke_async(self, function_arn: str, payload: str) -> None: ...
+    def invoke_async(self, function_arn: str, payload: str, *, trace_header: str | None = None) -> None: ...
 
 
 Forwarder = Callable[[Event, str], object]

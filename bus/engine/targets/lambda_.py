@@ -35,7 +35,7 @@ class LambdaKind(TargetKind):
                 retryable=False,
             )
         try:
-            invoker.invoke_async(target.arn, body)
+            invoker.invoke_async(target.arn, body, trace_header=event.trace_header)
         except FunctionNotFound:
             return SendResult.failed(
                 ErrorCode.NO_RESOURCE, f"Function not found: {target.arn}", retryable=False
