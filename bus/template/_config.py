@@ -28,6 +28,9 @@ class Function:
     ``event_invoke_config`` is the function's AWS::Lambda::EventInvokeConfig properties
     (MaximumRetryAttempts, MaximumEventAgeInSeconds, DestinationConfig) without FunctionName and
     Qualifier; ``dead_letter_config`` is the function's own DeadLetterConfig (``{"TargetArn": ...}``).
+    ``tracing`` is TracingConfig.Mode (``Active`` or ``PassThrough``; SAM's ``Tracing``);
+    ``code_dir`` is the absolute folder a local CodeUri names (relative to the template's folder),
+    where the local Lambda runtime finds the handler; None for S3, image and inline code.
     """
 
     logical_id: str
@@ -44,6 +47,8 @@ class Function:
     role: str | None = None
     event_invoke_config: Mapping[str, Any] | None = None
     dead_letter_config: Mapping[str, Any] | None = None
+    tracing: str | None = None
+    code_dir: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

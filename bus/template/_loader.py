@@ -14,6 +14,7 @@ ARN and the function itself is loaded); and all others, skipped with a one-line 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,7 @@ def load_template(
     Raises TemplateError naming the file, the resource and the reason.
     """
     try:
-        return _load(
+        config = _load(
             read_template(path),
             parameters=parameters,
             account=account,
@@ -94,6 +95,19 @@ def load_template(
         )
     except TemplateError as exc:
         raise TemplateError(f"{path}: {exc.message}", resource=exc.resource) from exc
+    return _with_code_dirs(config, Path(path).resolve().parent)
+
+
+def _with_code_dirs(config: Configuration, base: Path) -> Configuration:
+    """Each function's local CodeUri as an absolute folder: SAM reads CodeUri relative to the
+    template's folder, whatever the working directory."""
+    functions = tuple(
+        dataclasses.replace(f, code_dir=str((base / f.code_uri).resolve()))
+        if f.code_uri and "://" not in f.code_uri and (base / f.code_uri).is_dir()
+        else f
+        for f in config.functions
+    )
+    return dataclasses.replace(config, functions=functions)
 
 
 def _load(

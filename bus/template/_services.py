@@ -65,6 +65,7 @@ def build_function(build: Build, logical_id: str) -> None:
     environment = props.block("Environment")
     timeout = props.integer("Timeout", low=1, high=900)
     memory = props.integer("MemorySize", low=128, high=10_240)
+    tracing = props.block("TracingConfig")
     build.functions.append(
         Function(
             logical_id=logical_id,
@@ -80,6 +81,7 @@ def build_function(build: Build, logical_id: str) -> None:
             reserved_concurrency=props.integer("ReservedConcurrentExecutions", low=0),
             role=props.text("Role"),
             dead_letter_config=props.mapping("DeadLetterConfig"),
+            tracing=tracing.text("Mode") if tracing else None,
         )
     )
 
