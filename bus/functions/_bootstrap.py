@@ -158,7 +158,7 @@ def main(argv: list[str]) -> int:
         duration = (time.monotonic() - begun) * 1000
         if not reply["ok"]:
             reply["error"] = {**reply["error"], "requestId": request_id}
-        rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss_kb = _peak_rss_kb()
         sys.stdout.flush()
         sys.stderr.flush()
         print(f"END RequestId: {request_id}", flush=True)
@@ -176,6 +176,23 @@ def main(argv: list[str]) -> int:
         replies.write(json.dumps(reply) + "\n")
         replies.flush()
     return 0
+
+
+def _peak_rss_kb() -> int:
+    """This process's peak resident memory since it started the handler's interpreter.
+
+    ``VmHWM`` belongs to the process image, so it starts afresh at exec; ``ru_maxrss`` does not on
+    Linux (the forked parent's size carries over exec), which made a worker started from a large
+    process look as if it had used that much memory itself.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 if __name__ == "__main__":

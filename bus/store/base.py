@@ -154,6 +154,24 @@ class Store(abc.ABC):
         milliseconds) in its system attributes, in the same transaction."""
 
     @abc.abstractmethod
+    def receive_message(
+        self, queue: str, message_id: str, visibility_timeout: float, now: float
+    ) -> QueueMessage | None:
+        """The one message ``message_id`` if it is visible, received as ``receive_messages`` does
+        (for redriving a chosen dead letter without receiving the others)."""
+
+    @abc.abstractmethod
+    def queue_messages(
+        self, queue: str, *, after: tuple[float, str] | None = None, limit: int = 50
+    ) -> list[QueueMessage]:
+        """Messages oldest first, after the cursor ``(sent_at, id)``, visible or not, without
+        receiving them (browsing a dead-letter queue must not change it)."""
+
+    @abc.abstractmethod
+    def queue_message(self, queue: str, message_id: str) -> QueueMessage | None:
+        """One message, without receiving it."""
+
+    @abc.abstractmethod
     def delete_message(self, queue: str, receipt_handle: str) -> bool: ...
 
     @abc.abstractmethod

@@ -170,6 +170,37 @@ class MemoryStore(Store):
                 out.append(taken)
             return out
 
+    def receive_message(
+        self, queue: str, message_id: str, visibility_timeout: float, now: float
+    ) -> QueueMessage | None:
+        with self._lock:
+            box = self._messages.get(queue, {})
+            m = box.get(message_id)
+            if m is None or m.visible_at > now:
+                return None
+            taken = replace(
+                m,
+                receive_count=m.receive_count + 1,
+                visible_at=now + visibility_timeout,
+                receipt_handle=new_id(),
+                system_attributes=first_received(m, now),
+            )
+            box[m.id] = taken
+            return taken
+
+    def queue_messages(
+        self, queue: str, *, after: tuple[float, str] | None = None, limit: int = 50
+    ) -> list[QueueMessage]:
+        with self._lock:
+            found = sorted(self._messages.get(queue, {}).values(), key=lambda m: (m.sent_at, m.id))
+        if after is not None:
+            found = [m for m in found if (m.sent_at, m.id) > after]
+        return found[:limit]
+
+    def queue_message(self, queue: str, message_id: str) -> QueueMessage | None:
+        with self._lock:
+            return self._messages.get(queue, {}).get(message_id)
+
     def delete_message(self, queue: str, receipt_handle: str) -> bool:
         with self._lock:
             box = self._messages.get(queue, {})

@@ -85,6 +85,17 @@ _QUERIES = {
         f"SELECT {MESSAGES.select} FROM messages INDEXED BY messages_by_age "
         "WHERE queue = ? AND visible_at <= ? ORDER BY sent_at, id LIMIT ?"
     ),
+    "receive_message": (
+        f"SELECT {MESSAGES.select} FROM messages WHERE queue = ? AND id = ? AND visible_at <= ?"
+    ),
+    "queue_messages": (
+        f"SELECT {MESSAGES.select} FROM messages INDEXED BY messages_by_age "
+        "WHERE queue = ? AND (sent_at, id) > (?, ?) ORDER BY sent_at, id LIMIT ?"
+    ),
+    "queue_message": f"SELECT {MESSAGES.select} FROM messages WHERE queue = ? AND id = ?",
+    "any_visible": (
+        "SELECT 1 FROM messages INDEXED BY messages_by_age WHERE queue = ? AND visible_at <= ? LIMIT 1"
+    ),
     "queue_counts": "SELECT count(*), coalesce(sum(visible_at <= ?), 0) FROM messages WHERE queue = ?",
 }
 
@@ -354,36 +365,35 @@ class SqliteStore(Store):
     def receive_messages(
         self, queue: str, max_count: int, visibility_timeout: float, now: float
     ) -> list[QueueMessage]:
-        visible_at = now + visibility_timeout
+        # Long polls and idle consumers mostly find nothing: a read says so without taking the
+        # write lock that PutEvents and delivery are waiting for.
+        with self._read("receive_messages") as conn:
+            if not conn.execute(_QUERIES["any_visible"], (queue, now)).fetchall():
+                return []
         with self._write("receive_messages") as conn:
             rows = conn.execute(_QUERIES["receive_messages"], (queue, now, max(max_count, 0))).fetchall()
-            taken = [
-                replace(
-                    m,
-                    receive_count=m.receive_count + 1,
-                    visible_at=visible_at,
-                    receipt_handle=new_id(),
-                    system_attributes=first_received(m, now),
-                )
-                for m in map(MESSAGES.record, rows)
-            ]
-            if taken:
-                conn.executemany(
-                    "UPDATE messages SET receive_count = ?, visible_at = ?, receipt_handle = ?, "
-                    "system_attributes = ? WHERE queue = ? AND id = ?",
-                    [
-                        (
-                            m.receive_count,
-                            m.visible_at,
-                            m.receipt_handle,
-                            dumps(m.system_attributes),
-                            queue,
-                            m.id,
-                        )
-                        for m in taken
-                    ],
-                )
-        return taken
+            return _mark_received(conn, rows, now + visibility_timeout, now)
+
+    def receive_message(
+        self, queue: str, message_id: str, visibility_timeout: float, now: float
+    ) -> QueueMessage | None:
+        with self._write("receive_message") as conn:
+            rows = conn.execute(_QUERIES["receive_message"], (queue, message_id, now)).fetchall()
+            taken = _mark_received(conn, rows, now + visibility_timeout, now)
+        return taken[0] if taken else None
+
+    def queue_messages(
+        self, queue: str, *, after: tuple[float, str] | None = None, limit: int = 50
+    ) -> list[QueueMessage]:
+        sent_at, last = after if after is not None else (float("-inf"), "")
+        with self._read("queue_messages") as conn:
+            rows = conn.execute(_QUERIES["queue_messages"], (queue, sent_at, last, limit)).fetchall()
+        return [MESSAGES.record(r) for r in rows]
+
+    def queue_message(self, queue: str, message_id: str) -> QueueMessage | None:
+        with self._read("queue_message") as conn:
+            row = conn.execute(_QUERIES["queue_message"], (queue, message_id)).fetchone()
+        return MESSAGES.record(row) if row is not None else None
 
     def delete_message(self, queue: str, receipt_handle: str) -> bool:
         with self._write("delete_message") as conn:
@@ -403,6 +413,32 @@ class SqliteStore(Store):
     def purge_queue(self, queue: str) -> int:
         with self._write("purge_queue") as conn:
             return conn.execute("DELETE FROM messages WHERE queue = ?", (queue,)).rowcount
+
+
+def _mark_received(
+    conn: sqlite3.Connection, rows: list[Any], visible_at: float, now: float
+) -> list[QueueMessage]:
+    """The messages of ``rows`` as received now: hidden until ``visible_at``, a fresh receipt handle,
+    the receive counted (and stamped on the first), written back in the caller's transaction."""
+    taken = [
+        replace(
+            m,
+            receive_count=m.receive_count + 1,
+            visible_at=visible_at,
+            receipt_handle=new_id(),
+            system_attributes=first_received(m, now),
+        )
+        for m in map(MESSAGES.record, rows)
+    ]
+    conn.executemany(
+        "UPDATE messages SET receive_count = ?, visible_at = ?, receipt_handle = ?, system_attributes = ? "
+        "WHERE queue = ? AND id = ?",
+        [
+            (m.receive_count, visible_at, m.receipt_handle, dumps(m.system_attributes), m.queue, m.id)
+            for m in taken
+        ],
+    )
+    return taken
 
 
 def _prefix_end(prefix: str) -> str | None:

@@ -48,8 +48,15 @@ class DynamicReferences:
     """Replaces every dynamic reference in resolved property values."""
 
     def __init__(
-        self, *, secrets_file: str | Path | None = None, environ: Mapping[str, str] | None = None
+        self,
+        *,
+        secrets_file: str | Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        keep_unresolved: bool = False,
     ) -> None:
+        # keep_unresolved: a reference with no local value stays as written instead of failing, for
+        # tools that read the template without deploying it (choreo lint, schemas check, map)
+        self._keep = keep_unresolved
         self._environ = os.environ if environ is None else environ
         chosen = secrets_file or self._environ.get(SECRETS_FILE_VARIABLE)
         self._file = Path(chosen) if chosen else None
@@ -76,6 +83,8 @@ class DynamicReferences:
         found = self._from_file(service, identifier, json_key, path)
         if found is not None:
             return found
+        if self._keep:
+            return f"{{{{resolve:{service}:{spec}}}}}"
         where = f" or {self._file}" if self._file else f" or a secrets file named by ${SECRETS_FILE_VARIABLE}"
         raise fail(path, f"{{{{resolve:{service}:{spec}}}}} has no local value: set {variable}{where}")
 

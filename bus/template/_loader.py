@@ -72,6 +72,7 @@ def load_template(
     endpoint: str = DEFAULT_ENDPOINT,
     max_pattern_length: int = 2048,
     secrets_file: str | Path | None = None,
+    keep_unresolved: bool = False,
 ) -> Configuration:
     """Everything the template at ``path`` configures, as one stack named ``stack_name``.
 
@@ -79,7 +80,8 @@ def load_template(
     SQS API listens (queue URLs are ``{endpoint}/{account}/{name}``); ``max_pattern_length`` is
     the account's event-pattern size quota (2,048 on AWS unless raised, at most 4,096).
     ``{{resolve:secretsmanager:...}}`` and ``{{resolve:ssm:...}}`` references take their values
-    from ``CHOREO_RESOLVE_...`` environment variables or ``secrets_file`` (``_dynamic``).
+    from ``CHOREO_RESOLVE_...`` environment variables or ``secrets_file`` (``_dynamic``); with
+    ``keep_unresolved`` one without a value stays as written (reading, not deploying).
     Raises TemplateError naming the file, the resource and the reason.
     """
     try:
@@ -91,7 +93,7 @@ def load_template(
             stack_name=stack_name,
             endpoint=endpoint,
             max_pattern_length=max_pattern_length,
-            dynamic=DynamicReferences(secrets_file=secrets_file),
+            dynamic=DynamicReferences(secrets_file=secrets_file, keep_unresolved=keep_unresolved),
         )
     except TemplateError as exc:
         raise TemplateError(f"{path}: {exc.message}", resource=exc.resource) from exc

@@ -112,6 +112,8 @@ _AUTH_MEMBERS = {
 def _check_endpoint(props: Props, key: str) -> None:
     """EventBridge calls https endpoints only; locally, http to a loopback address is accepted too."""
     url = props.required_text(key)
+    if url.startswith("{{resolve:"):  # kept unresolved (load_template(keep_unresolved=True)): no URL yet
+        return
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme == "https" and host:

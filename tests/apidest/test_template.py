@@ -4,6 +4,7 @@ references that resolve from environment variables or an owner-only secrets file
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,6 +116,18 @@ def test_an_unresolved_reference_names_where_to_put_it_and_no_value(tmp_path: Pa
     )
     assert "CHOREO_RESOLVE_SECRETSMANAGER_PROD_DATADOG_APIKEY" in message and str(secrets) in message
     assert "n0t-this" not in message
+
+
+def test_tools_that_only_read_the_template_keep_unresolved_references(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in [n for n in os.environ if n.startswith("CHOREO_RESOLVE_")]:
+        monkeypatch.delenv(name)
+    template = Path(__file__).resolve().parents[2] / "template.yaml"
+    with pytest.raises(TemplateError, match="has no local value"):
+        load_template(template)
+    config = load_template(template, keep_unresolved=True)  # choreo lint, schemas check, map
+    assert config.rules and any("{{resolve:" in json.dumps(c.properties) for c in config.connections)
 
 
 def test_a_secrets_file_others_can_read_is_refused(tmp_path: Path) -> None:

@@ -353,6 +353,27 @@ class StoreContract:
             T0,
         )
 
+    def test_queues_can_be_browsed_without_receiving(self, store: Store) -> None:
+        for n in range(3):
+            store.send_message(QueueMessage(f"m{n}", "q", "{}", T0 + n, visible_at=T0))
+        first = store.queue_messages("q", limit=2)
+        assert [m.id for m in first] == ["m0", "m1"]
+        assert [m.id for m in store.queue_messages("q", after=(first[-1].sent_at, first[-1].id))] == ["m2"]
+        one = store.queue_message("q", "m1")
+        assert one is not None and one.receive_count == 0 and one.receipt_handle is None
+        assert store.queue_message("q", "nope") is None
+        assert store.queue_counts("q", T0) == (3, 0)  # nothing was received
+
+    def test_one_chosen_message_can_be_received(self, store: Store) -> None:
+        for n in range(3):
+            store.send_message(QueueMessage(f"m{n}", "q", "{}", T0 + n, visible_at=T0))
+        taken = store.receive_message("q", "m2", 30, T0 + 5)
+        assert taken is not None and taken.id == "m2" and taken.receive_count == 1
+        assert store.receive_message("q", "m2", 30, T0 + 6) is None  # now in flight
+        assert store.queue_counts("q", T0 + 6) == (2, 1)
+        assert store.delete_message("q", taken.receipt_handle or "")
+        assert [m.id for m in store.receive_messages("q", 10, 30, T0 + 7)] == ["m0", "m1"]
+
     def test_the_first_receive_is_stamped_once(self, store: Store) -> None:
         store.send_message(QueueMessage("m1", "q", "{}", T0, visible_at=T0))
         [first] = store.receive_messages("q", 1, 0, T0 + 1)
