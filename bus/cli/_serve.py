@@ -54,6 +54,12 @@ def serve(
         Path,
         typer.Option(help="Event contracts seeded into the schema registry 'choreo' at start, if present."),
     ] = Path("events/schemas"),
+    xray_port: Annotated[
+        int,
+        typer.Option(
+            help="UDP port of the X-Ray daemon on 127.0.0.1 for handlers' segments (0: a free one; -1: none)."
+        ),
+    ] = 2000,
     validate_bus: Annotated[
         list[str] | None,
         typer.Option(
@@ -92,7 +98,13 @@ def serve(
     if template is None and Path("template.yaml").is_file():
         template = Path("template.yaml")
     bus = LocalBus(
-        data_dir, durability=mode, account=account, region=region, strict=strict, endpoint=endpoint
+        data_dir,
+        durability=mode,
+        account=account,
+        region=region,
+        strict=strict,
+        endpoint=endpoint,
+        xray_address=f"127.0.0.1:{xray_port}" if xray_port >= 0 else None,
     )
     try:
         if template is not None:
@@ -130,6 +142,8 @@ def serve(
             f"choreo is serving EventBridge, SQS and schemas on [bold]{endpoint}[/] (data in {data_dir})"
         )
         out.print(f"  export AWS_ENDPOINT_URL={endpoint}", markup=False)
+        if bus.tracing.address is not None:
+            out.print(f"  export AWS_XRAY_DAEMON_ADDRESS={bus.tracing.address}", markup=False)
         if authenticator is not None:
             keys = authenticator.key_count
             out.print(

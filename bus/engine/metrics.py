@@ -18,6 +18,12 @@ Rule metrics carry ``RuleName`` alone on the default bus and ``EventBusName`` + 
 custom bus, as AWS does. Our extension: the same counters per target, in namespace ``choreo/Targets``
 with ``EventBusName``, ``RuleName`` and ``TargetId``. AWS's ``DeadLetterInvocations`` (loops) and
 ``ThrottledRules`` are not produced.
+
+Over time: every counter and latency also lands in a per-minute bucket (sum, sample count, min,
+max), kept for ``window_minutes`` and read back as CloudWatch's GetMetricStatistics would:
+
+    metrics.series("Invocations", rule_dimensions("orders", "r"), start, end, period=300)
+    # [Datapoint(timestamp=1764259200.0, sum=3.0, count=3, minimum=1.0, maximum=1.0), ...]
 """
 
 from __future__ import annotations
@@ -25,19 +31,59 @@ from __future__ import annotations
 import enum
 import math
 import threading
+import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from bus.model import Outcome
 
-__all__ = ["AWS_NAMESPACE", "TARGET_NAMESPACE", "Dimensions", "MetricName", "Metrics", "rule_dimensions"]
+__all__ = [
+    "AWS_NAMESPACE",
+    "BUS_NAMESPACE",
+    "INGESTED_EVENTS",
+    "SOURCE_NAMESPACE",
+    "TARGET_NAMESPACE",
+    "Datapoint",
+    "Dimensions",
+    "MetricName",
+    "Metrics",
+    "SeriesKey",
+    "rule_dimensions",
+]
 
 AWS_NAMESPACE = "AWS/Events"
 TARGET_NAMESPACE = "choreo/Targets"
 BUS_NAMESPACE = "choreo/Bus"
+SOURCE_NAMESPACE = "choreo/Sources"  # IngestedEvents per EventBusName and Source: the map's producer edges
+INGESTED_EVENTS = "IngestedEvents"
 Dimensions = tuple[tuple[str, str], ...]
 _SAMPLES = 10_000  # latency samples kept per series for percentiles; count and sum stay exact
+_MINUTE = 60
+_Key = tuple[str, str, Dimensions]  # namespace, metric name, dimensions
+
+
+@dataclass(frozen=True, slots=True)
+class Datapoint:
+    """One period of a series, as CloudWatch reports it (``timestamp`` starts the period)."""
+
+    timestamp: float
+    sum: float
+    count: int
+    minimum: float
+    maximum: float
+
+    @property
+    def average(self) -> float:
+        return self.sum / self.count if self.count else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesKey:
+    namespace: str
+    name: str
+    dims: Dimensions
 
 
 class MetricName(enum.StrEnum):
@@ -93,12 +139,19 @@ class _Series:
 
 
 class Metrics:
-    """Thread-safe counters and latency series; ``snapshot()`` returns plain, JSON-ready data."""
+    """Thread-safe counters and latency series; ``snapshot()`` returns plain, JSON-ready data.
 
-    def __init__(self) -> None:
+    Memory stays bounded: per-minute buckets older than ``window_minutes`` are dropped once a
+    minute, and a series that had no data in the window disappears from ``list_series``."""
+
+    def __init__(self, *, window_minutes: int = 1440, now: Callable[[], float] = time.time) -> None:
         self._lock = threading.Lock()
         self._counters: dict[tuple[str, str, Dimensions], float] = {}
         self._series: dict[tuple[str, Dimensions], _Series] = {}
+        self._now = now
+        self._window = window_minutes
+        self._minutes: dict[_Key, dict[int, list[float]]] = {}  # minute -> [sum, count, min, max]
+        self._pruned = 0
 
     # ------------------------------------------------------------------ primitives
     def incr(
@@ -107,6 +160,7 @@ class Metrics:
         key = (namespace, name, dims)
         with self._lock:
             self._counters[key] = self._counters.get(key, 0.0) + value
+            self._bucket(key, value)
 
     def observe(self, name: str, value: float, dims: Dimensions = ()) -> None:
         with self._lock:
@@ -114,6 +168,28 @@ class Metrics:
             series.count += 1
             series.total += value
             series.samples.append(value)
+            self._bucket((AWS_NAMESPACE, name, dims), value)
+
+    def _bucket(self, key: _Key, value: float) -> None:
+        """Add to this minute's bucket (lock held); once a minute, forget what left the window."""
+        minute = int(self._now() // _MINUTE)
+        if minute != self._pruned:
+            self._pruned = minute
+            oldest = minute - self._window
+            for series_key in list(self._minutes):
+                buckets = self._minutes[series_key]
+                for m in [m for m in buckets if m <= oldest]:
+                    del buckets[m]
+                if not buckets:
+                    del self._minutes[series_key]
+        bucket = self._minutes.setdefault(key, {}).get(minute)
+        if bucket is None:
+            self._minutes[key][minute] = [value, 1.0, value, value]
+        else:
+            bucket[0] += value
+            bucket[1] += 1.0
+            bucket[2] = min(bucket[2], value)
+            bucket[3] = max(bucket[3], value)
 
     def count(self, name: str, dims: Dimensions = (), *, namespace: str = AWS_NAMESPACE) -> float:
         with self._lock:
@@ -162,12 +238,57 @@ class Metrics:
         dims: Dimensions = (("EventBusName", bus or "-"), ("Reason", reason))
         self.incr("DroppedEvents", dims, namespace=BUS_NAMESPACE)
 
+    def ingested(self, bus: str, source: str) -> None:
+        """An event committed on ``bus`` (our extension: who produces what, for the service map)."""
+        self.incr(INGESTED_EVENTS, (("EventBusName", bus), ("Source", source)), namespace=SOURCE_NAMESPACE)
+
     def _both(self, names: Iterable[str], bus: str, rule: str, target_id: str) -> None:
         for name in names:
             self.incr(name, rule_dimensions(bus, rule))
             self.incr(name, _target_dimensions(bus, rule, target_id), namespace=TARGET_NAMESPACE)
 
     # ------------------------------------------------------------------ reading
+    def series(
+        self,
+        name: str,
+        dims: Dimensions = (),
+        start: float | None = None,
+        end: float | None = None,
+        period: int = _MINUTE,
+        *,
+        namespace: str = AWS_NAMESPACE,
+    ) -> list[Datapoint]:
+        """Datapoints of one series in ``[start, end)``, one per ``period`` seconds that had data,
+        oldest first. ``period`` is a multiple of 60 (the buckets are minutes, as CloudWatch's
+        standard resolution)."""
+        if period < _MINUTE or period % _MINUTE:
+            raise ValueError("period must be a positive multiple of 60 seconds")
+        first = -math.inf if start is None else start
+        last = math.inf if end is None else end
+        grouped: dict[int, list[float]] = {}
+        with self._lock:
+            buckets = dict(self._minutes.get((namespace, name, tuple(dims)), {}))
+        for minute, (total, count, low, high) in sorted(buckets.items()):
+            at = minute * _MINUTE
+            if at + _MINUTE <= first or at >= last:  # minutes that overlap the range count whole
+                continue
+            slot = at // period * period
+            agg = grouped.get(slot)
+            if agg is None:
+                grouped[slot] = [total, count, low, high]
+            else:
+                agg[0] += total
+                agg[1] += count
+                agg[2] = min(agg[2], low)
+                agg[3] = max(agg[3], high)
+        return [Datapoint(float(t), a[0], int(a[1]), a[2], a[3]) for t, a in sorted(grouped.items())]
+
+    def list_series(self, namespace: str | None = None) -> list[SeriesKey]:
+        """Every series with data in the window (CloudWatch's ListMetrics), sorted."""
+        with self._lock:
+            keys = sorted(self._minutes)
+        return [SeriesKey(ns, name, dims) for ns, name, dims in keys if namespace in (None, ns)]
+
     def snapshot(self) -> dict[str, Any]:
         """``{"counters": [{"Namespace", "MetricName", "Dimensions", "Value"}...], "latencies": [...]}``."""
         with self._lock:

@@ -30,9 +30,11 @@ from bus.engine.targets import DeliveryContext, FunctionInvoker, default_registr
 from bus.engine.targets.connections import apply_connections
 from bus.engine.worker import DeliveryWorker
 from bus.errors import ResourceAlreadyExists
+from bus.functions import LambdaRuntime
 from bus.model import DEFAULT_ACCOUNT, DEFAULT_REGION, Queue, queue_key, to_doc
 from bus.store import SqliteStore, Store
 from bus.template import Configuration
+from bus.xray.tracing import Tracing
 
 __all__ = ["LocalBus"]
 
@@ -54,6 +56,7 @@ class LocalBus:
         endpoint: str = "http://127.0.0.1:4010",
         invoker: FunctionInvoker | None = None,
         workers: int = 4,
+        xray_address: str | None = None,  # the X-Ray daemon's UDP HOST:PORT (port 0: a free one)
     ) -> None:
         self.data_dir = Path(data_dir)
         if store is None:
@@ -70,13 +73,26 @@ class LocalBus:
         self.registry = default_registry(http_timeout=5.0)
         # told the queue name whenever delivery writes a message (the SQS API wakes its long polls)
         self.message_listeners: list[Callable[[str], None]] = []
+        # the template's Lambda functions, run locally (bus/functions); the default invoker
+        self.functions = LambdaRuntime(
+            self.data_dir,
+            store,
+            region=region,
+            endpoint=self.endpoint,
+            put_events=self.engine.put_events,
+            on_message=self._message_written,
+        )
         context = DeliveryContext(
             data_dir=self.data_dir,
             forward=self.engine.forward,
-            invoker=invoker,
+            invoker=self.functions if invoker is None else invoker,
             on_message=self._message_written,
         )
         self.deliverer = Deliverer(store, self.engine.clock, self.registry, context, self.metrics)
+        # traces.db in data_dir: the bus's own segments, and the daemon's when xray_address is set
+        self.tracing = Tracing(
+            self.data_dir, self.engine, self.deliverer, store, self.metrics, address=xray_address
+        )
         self.worker = DeliveryWorker(self.deliverer, workers=workers)
         self.engine.on_jobs(self.worker.notify)
         self._stop = threading.Event()
@@ -89,6 +105,10 @@ class LocalBus:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalBus:
+        self.tracing.start()
+        if self.tracing.address is not None:  # handlers send their segments to our daemon
+            self.functions.xray_address = self.tracing.address
+        self.functions.start()
         self.worker.start()
         self.worker.notify()  # jobs left from an earlier run are in the store: take them now
         self._stop.clear()
@@ -104,6 +124,8 @@ class LocalBus:
             self._housekeeper.join(timeout)
             self._housekeeper = None
         self.worker.stop(timeout)
+        self.functions.stop(timeout)
+        self.tracing.stop()
         self.registry.close()
         self.store.close()
 
@@ -213,6 +235,7 @@ class LocalBus:
                     description=archive.description,
                 )
                 done.append(f"archive {archive.name}")
+        done += self.functions.register(config.functions)
         self.scheduler.refresh()
         return done
 
