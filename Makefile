@@ -59,14 +59,15 @@ bench: $(STAMP) $(COMPILED) ## pattern-matching benchmark: sources, then the myp
 	$(BIN)/python benchmarks/bench_bus.py --json benchmarks/results/bench_bus.json
 	$(BIN)/python benchmarks/bench_wire.py --json benchmarks/results/bench_wire.json
 	$(BIN)/python benchmarks/bench_apidest.py --json benchmarks/results/bench_apidest.json
+	$(BIN)/python benchmarks/bench_console.py --json benchmarks/results/bench_console.json
 
 $(COMPILED): $(STAMP) setup.py $(HOT_MODULES) ## the mypyc build of the matcher's hot path, in build/compiled/
 	rm -rf build/compiled
 	CHOREO_MYPYC=1 $(PIP) install --quiet --no-build-isolation --no-deps --target build/compiled .
 	@touch $@
 
-demo: $(STAMP) ## run the reference order-flow choreography end to end
-	$(BIN)/choreo demo
+demo: $(STAMP) ## the order saga of template.yaml end to end: a few hundred orders, local Lambda runtime, SaaS stand-in
+	$(BIN)/choreo demo --template template.yaml
 
 clean: ## remove caches, build artifacts and benchmark output
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache \

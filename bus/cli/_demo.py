@@ -1,125 +1,364 @@
-"""``choreo demo``: the sample events through the embedded bus configured by template.yaml.
+"""``choreo demo`` (``make demo``): the reference order saga, end to end, on this machine.
 
-The real engine runs: the template is applied to a durable bus in a scratch data directory, each
-sample event is published with PutEvents, delivery runs in the background, and the demo shows for
-every event which rules matched (and, for those that did not, why), then what each queue target
-received, dead letters and drops included.
+What runs is what a user would run: the engine with template.yaml applied, the template's Lambda
+functions in the local runtime's worker processes, the AWS-compatible endpoint on a free loopback
+port, and a stand-in for the notification SaaS behind the template's API destination. The orders
+service is started as its own process (``python -m producers.orders``) that reaches the bus only
+through the EventBridge API, as it would on AWS; everything after that is choreography.
+
+The demo watches the bus's own records (events, delivery attempts, invocations, queues) to show
+progress, then a summary, one order's journey as a tree, and a replay of the archive into a
+debugging rule. It exits 0 when every order reached an end (shipped, compensated, out of stock, or
+dead-lettered for reconciliation) and 1 when the deadline passed first.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import tempfile
+import threading
 import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bus.engine.runtime import LocalBus
-from bus.patterns import explain
-from bus.template import Configuration, TemplateError, load_template
+if TYPE_CHECKING:
+    from bus.engine.runtime import LocalBus
+    from bus.model import Event
+    from bus.template import Configuration
 
-_WAIT_SECONDS = 30.0
+API_KEY_VARIABLE = "CHOREO_RESOLVE_SECRETSMANAGER_CHOREO_NOTIFICATIONS_APIKEY"
+WEBHOOK_VARIABLE = "CHOREO_RESOLVE_SSM_CHOREO_NOTIFICATIONS_WEBHOOK_URL"
+# the SaaS has templates for these only: anything else is refused (400) and dead-lettered
+SAAS_TEMPLATES = frozenset({"OrderShipped", "PaymentFailed"})
+# where an order's story ends, by the event that ends it
+ENDINGS = {"OrderShipped": "shipped", "StockReleased": "compensated", "StockUnavailable": "out of stock"}
 
 
 def demo(
-    template: Annotated[Path, typer.Option(help="SAM/CloudFormation template with the rules.")] = Path(
-        "template.yaml"
-    ),
-    events: Annotated[Path, typer.Option(help="Folder of sample events (*.json).")] = Path("samples/events"),
+    orders: Annotated[int, typer.Option(help="How many orders to place.")] = 240,
+    seed: Annotated[int, typer.Option(help="Seed of the generated orders (same seed, same story).")] = 7,
+    template: Annotated[Path, typer.Option(help="The SAM template to run.")] = Path("template.yaml"),
+    timeout: Annotated[
+        float, typer.Option(help="Seconds the saga may take before the demo gives up.")
+    ] = 50.0,
     data_dir: Annotated[
         Path | None, typer.Option(help="Keep the bus's data here (default: a scratch directory).")
     ] = None,
 ) -> None:
-    """Publish the sample events to the bus TEMPLATE configures and show where each one went."""
+    """Run the order saga of TEMPLATE locally: place orders, watch them flow, explain what happened."""
+    from bus.cli import _demo_view as view
+    from bus.template import TemplateError, load_template
+
     out = Console(highlight=False)
-    try:
-        config = load_template(template, max_pattern_length=4096)
-    except TemplateError as exc:
-        out.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from None
-    samples = sorted(events.glob("*.json"))
-    if not samples:
-        out.print(f"[red]no sample events in {events}[/]")
+    if not template.is_file():
+        out.print(f"[red]no template at {template}[/]")
         raise typer.Exit(2)
-    with tempfile.TemporaryDirectory(prefix="choreo-demo-") as scratch:
-        _run(out, config, samples, data_dir or Path(scratch))
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="choreo-demo-") as scratch, SaasStandIn() as saas:
+        port = _free_port()
+        endpoint = f"http://127.0.0.1:{port}"
+        # the template reads the webhook's key and URL from Secrets Manager / Parameter Store
+        os.environ.setdefault(API_KEY_VARIABLE, saas.api_key)
+        os.environ[WEBHOOK_VARIABLE] = saas.url
+        saas.api_key = os.environ[API_KEY_VARIABLE]
+        try:
+            config = load_template(template, endpoint=endpoint)
+        except TemplateError as exc:
+            out.print(f"[red]{exc}[/]")
+            raise typer.Exit(2) from None
+        run = Saga(config, data_dir or Path(scratch), endpoint, port, saas, template.resolve().parent)
+        with run:
+            view.header(out, run)
+            # a kept --data-dir remembers earlier runs' idempotency keys: new order ids, same baskets
+            prefix = f"ord-{seed}-{time.strftime('%H%M%S')}" if data_dir else None
+            placed = run.place(orders, seed, prefix)
+            finished = run.watch(out, placed, timeout)
+            view.summary(out, run)
+            view.journey(out, run)
+            view.replay(out, run)
+        out.print(f"\n[bold]demo finished in {time.monotonic() - started:.1f} s[/]")
+    if not finished:
+        raise typer.Exit(1)
 
 
-def _run(out: Console, config: Configuration, samples: list[Path], data_dir: Path) -> None:
-    bus_name = config.buses[0].name if config.buses else "default"
-    with LocalBus(data_dir) as bus:
-        bus.apply(config)
-        rules = [r for r in config.rules if r.event_pattern]
-        # people know their resources by the template's logical ids, not by generated names
-        label = {arn: logical for logical, arn in config.logical_ids.items()}
-        out.print(
-            f"[bold]{len(rules)} rules[/] on bus [bold]{bus_name}[/], {len(config.queues)} queues; "
-            f"publishing {len(samples)} events from {samples[0].parent} (data in {data_dir})\n"
+class SaasStandIn:
+    """The notification SaaS: checks the API key, accepts the templates it knows, records it all."""
+
+    def __init__(self) -> None:
+        self.api_key = "demo-notifications-key"
+        self.received: list[tuple[int, dict[str, str], Any]] = []  # (status, headers, body)
+        self._lock = threading.Lock()
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    body = json.loads(self.rfile.read(length) or b"null")
+                except json.JSONDecodeError:
+                    body = None
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, reply = stand_in.answer(headers, body)
+                with stand_in._lock:
+                    stand_in.received.append((status, headers, body))
+                payload = json.dumps(reply).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1/notifications"
+
+    def answer(self, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str]]:
+        if headers.get("x-api-key") != self.api_key:
+            return 401, {"error": "bad API key"}
+        template = body.get("template") if isinstance(body, dict) else None
+        if template not in SAAS_TEMPLATES:
+            return 400, {"error": f"no message template named {template!r}"}
+        return 202, {"queued": "yes"}
+
+    def accepted(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [body for status, _, body in self.received if status == 202]
+
+    def __enter__(self) -> SaasStandIn:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@dataclass
+class Saga:
+    """One run of the saga: the engine, its endpoint and what the demo learned from them."""
+
+    config: Configuration
+    data_dir: Path
+    endpoint: str
+    port: int
+    saas: SaasStandIn
+    project: Path
+    events: dict[str, Event] = field(default_factory=dict)
+    placed: list[dict[str, Any]] = field(default_factory=list)
+    started_at: float = 0.0
+    bus: LocalBus | None = None
+    _server: Any = None
+
+    @property
+    def bus_name(self) -> str:
+        return self.config.buses[0].name
+
+    def __enter__(self) -> Saga:
+        from bus.engine.runtime import LocalBus
+        from bus.wire.server import ServerThread
+
+        self.bus = LocalBus(self.data_dir, endpoint=self.endpoint)
+        self.bus.apply(self.config)
+        self.bus.start()
+        self._server = ServerThread(self.bus, port=self.port).start()
+        self.started_at = time.time()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._server is not None:
+            self._server.stop()
+        if self.bus is not None:
+            self.bus.stop()
+
+    def place(self, count: int, seed: int, prefix: str | None = None) -> list[dict[str, Any]]:
+        """The orders service, as a process of its own talking to the endpoint like boto3 on AWS."""
+        env = {
+            **os.environ,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "demo"),
+            "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "demo"),
+            "AWS_DEFAULT_REGION": self.config.buses[0].arn.split(":")[3],
+        }
+        command = [sys.executable, "-m", "producers.orders", "--count", str(count), "--seed", str(seed)]
+        if prefix:
+            command += ["--prefix", prefix]
+        done = subprocess.run(
+            [*command, "--bus", self.bus_name],
+            env=env,
+            cwd=self.project,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
-        for sample in samples:
-            event = json.loads(sample.read_text(encoding="utf-8"))
-            outcome = bus.engine.put_events([_entry(event, bus_name)])["Entries"][0]
-            verdicts = [(rule, explain(rule.event_pattern or "{}", event)) for rule in rules]
-            matched = sum(v.matched for _, v in verdicts)
-            accepted = f"event {outcome['EventId'][:8]}" if "EventId" in outcome else str(outcome)
-            out.print(
-                f"[bold]{sample.name}[/]  {event.get('source')} / {event.get('detail-type')}  "
-                f"-> {accepted}, {matched} rule(s)"
-            )
-            for rule, verdict in verdicts:
-                name = label.get(rule.arn, rule.name)
-                if verdict.matched:
-                    targets = ", ".join(t.id for t in config.targets_of(rule))
-                    out.print(f"  [green]MATCH[/] {name} -> {targets}")
-                else:
-                    reasons = [c.reason for c in verdict.failures]
-                    why = " | ".join(reasons) or "fields match in different array elements"
-                    out.print(f"  [dim]no    {name}: {why}[/]")
-        deadline = time.monotonic() + _WAIT_SECONDS
-        while bus.store.pending_jobs() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        out.print("\n[bold]Delivered[/]")
-        for queue in config.queues:
-            bodies = _drain(bus, queue.name)
-            out.print(f"  {label.get(queue.arn, queue.name)}: {len(bodies)} message(s)")
-            for body in bodies:
-                out.print(f"    {_summary(body)}", markup=False)
-        drops = bus.store.drops()
-        out.print(f"  drops recorded: {len(drops)}")
-        for drop in drops:
-            out.print(f"    {drop.reason}", markup=False)
-        if bus.store.pending_jobs():
-            pending = bus.store.pending_jobs()
-            out.print(f"[yellow]  {pending} deliveries still pending after {_WAIT_SECONDS:.0f} s[/]")
+        if done.returncode != 0:
+            raise RuntimeError(f"the orders service failed: {done.stderr.strip()[-2000:]}")
+        self.placed = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+        return self.placed
+
+    # ------------------------------------------------------------------ what happened
+    def refresh(self) -> None:
+        """Read the events the bus accepted since the last look (newest first, stop at a known one)."""
+        assert self.bus is not None
+        before: tuple[float, str] | None = None
+        while True:
+            page = self.bus.store.events_page(bus=self.bus_name, before=before, limit=500)
+            # a kept --data-dir holds earlier runs: this run's events only
+            fresh = [e for e in page if e.id not in self.events and e.ingested_at >= self.started_at - 1]
+            for event in fresh:
+                self.events[event.id] = event
+            if len(fresh) < len(page) or not page:
+                return
+            before = (page[-1].ingested_at, page[-1].id)
+
+    def outcomes(self, payments_dead_letters: list[tuple[Any, dict[str, str]]] | None = None) -> Counter[str]:
+        """How many orders' stories ended, by ending. A charge the provider never answered sits in
+        the payments DLQ: that order ends there, waiting for reconciliation. While the saga runs
+        the DLQ is only counted (reading would hide its messages); given its messages, orders are
+        counted once however many times at-least-once delivery dead-lettered them."""
+        assert self.bus is not None
+        ended = {
+            _order_id(e): ENDINGS[e.detail_type]
+            for e in self.events.values()
+            if e.replay_name is None and e.detail_type in ENDINGS
+        }
+        counts = Counter(ended.values())
+        if payments_dead_letters is not None:
+            orders = {_data(body).get("orderId") for body, _ in payments_dead_letters} - {None, *ended}
+            stuck = len(orders)
+        else:
+            queue = self.config.logical_ids["PaymentsDeadLetterQueue"].rsplit(":", 1)[-1]
+            stuck = sum(self.bus.store.queue_counts(queue, time.time()))
+        if stuck:
+            counts["dead-lettered"] = stuck
+        return counts
+
+    def dead_letters(self) -> dict[str, list[tuple[Any, dict[str, str]]]]:
+        """Every dead-letter queue of the template -> its messages (body, attributes). Reading
+        hides them for an hour; the demo reads them once, at the end."""
+        assert self.bus is not None
+        found: dict[str, list[tuple[Any, dict[str, str]]]] = {}
+        for queue in self.config.queues:
+            rows = []
+            while batch := self.bus.store.receive_messages(queue.name, 10, 3600, time.time()):
+                rows += [(_json(m.body), _attributes(m.attributes)) for m in batch]
+            found[queue.name.removeprefix(f"{self.stack}-")] = rows
+        return found
+
+    @property
+    def stack(self) -> str:
+        return self.bus_name.removesuffix("-orders")
+
+    def idle(self) -> bool:
+        assert self.bus is not None
+        return self.bus.store.pending_jobs() == 0 and self.bus.functions.pending() == 0
+
+    def watch(self, out: Console, placed: list[dict[str, Any]], timeout: float) -> bool:
+        """Live progress until every order's story ended and nothing is in flight, or the deadline."""
+        total = len(placed)
+        columns = (
+            TextColumn("{task.description:<22}"),
+            BarColumn(bar_width=24),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[note]}"),
+            TimeElapsedColumn(),
+        )
+        deadline = time.monotonic() + timeout
+        with Progress(*columns, console=out, transient=False) as progress:
+            tasks = {
+                "placed": progress.add_task("orders placed", total=total, note="OrderPlaced 1.1 + 2.0"),
+                "stock": progress.add_task("stock decided", total=total, note=""),
+                "payment": progress.add_task("payments decided", total=None, note=""),
+                "ended": progress.add_task("orders ended", total=total, note=""),
+                "saas": progress.add_task("SaaS notified", total=None, note=""),
+            }
+            while True:
+                self.refresh()
+                kinds = Counter(e.detail_type for e in self.events.values() if e.replay_name is None)
+                ended = self.outcomes()
+                stocked = kinds["StockReserved"] + kinds["StockUnavailable"]
+                unanswered = ended.get("dead-lettered", 0)
+                paid = kinds["PaymentSucceeded"] + kinds["PaymentFailed"] + unanswered
+                progress.update(tasks["placed"], completed=kinds["OrderPlaced"] // 2)
+                progress.update(
+                    tasks["stock"],
+                    completed=stocked,
+                    note=f"{kinds['StockReserved']} reserved, {kinds['StockUnavailable']} unavailable",
+                )
+                progress.update(
+                    tasks["payment"],
+                    completed=paid,
+                    total=kinds["StockReserved"] or None,
+                    note=f"{kinds['PaymentSucceeded']} succeeded, {kinds['PaymentFailed']} failed"
+                    + (f", {unanswered} unanswered (DLQ)" if unanswered else ""),
+                )
+                progress.update(
+                    tasks["ended"],
+                    completed=sum(ended.values()),
+                    note=", ".join(f"{n} {what}" for what, n in sorted(ended.items())),
+                )
+                progress.update(tasks["saas"], completed=len(self.saas.accepted()), total=None)
+                if sum(ended.values()) >= total and self.idle():
+                    return True
+                if time.monotonic() > deadline:
+                    out.print(f"[red]the saga did not finish within {timeout:.0f} s[/]")
+                    return False
+                time.sleep(0.2)
+
+    def invocations_by_event(self) -> dict[str, list[Any]]:
+        """Each handled event id -> the function invocations that handled it (the toolkit reports
+        the event id in its result)."""
+        assert self.bus is not None
+        found: dict[str, list[Any]] = {}
+        for record in self.bus.functions.invocations():
+            value = record.value if record.result is not None else None
+            if isinstance(value, dict) and value.get("event_id"):
+                found.setdefault(str(value["event_id"]), []).append(record)
+        return found
 
 
-def _entry(event: dict[str, Any], bus_name: str) -> dict[str, Any]:
+def _order_id(event: Event) -> str:
+    data = json.loads(event.detail).get("data", {})
+    return str(data.get("orderId", "")) if isinstance(data, dict) else ""
+
+
+def _data(body: Any) -> dict[str, Any]:
+    data = body.get("detail", {}).get("data", {}) if isinstance(body, dict) else {}
+    return data if isinstance(data, dict) else {}
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _attributes(attributes: dict[str, Any]) -> dict[str, str]:
+    """SQS message attributes ({"Name": {"DataType", "StringValue"}}) as plain strings."""
     return {
-        "Source": event["source"],
-        "DetailType": event["detail-type"],
-        "Detail": json.dumps(event.get("detail", {})),
-        "Resources": event.get("resources", []),
-        "EventBusName": bus_name,
+        name: str(value.get("StringValue", "")) if isinstance(value, dict) else str(value)
+        for name, value in attributes.items()
     }
 
 
-def _drain(bus: LocalBus, queue: str) -> list[str]:
-    bodies: list[str] = []
-    while batch := bus.store.receive_messages(queue, 10, 3600, time.time()):
-        bodies.extend(m.body for m in batch)
-    return bodies
-
-
-def _summary(body: str) -> str:
-    try:
-        doc = json.loads(body)
-    except json.JSONDecodeError:
-        return body[:120]
-    if isinstance(doc, dict) and "detail-type" in doc:
-        data = doc.get("detail", {}).get("data", {})
-        key = next((f"{k}={v}" for k, v in data.items() if k.endswith("Id")), "")
-        return f"{doc['detail-type']} {key} (event {doc['id'][:8]})"
-    return json.dumps(doc)[:160]
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

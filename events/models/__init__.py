@@ -7,13 +7,14 @@ models; ``events.typed`` imports them on demand.
 MODULES: dict[tuple[str, str, str], str] = {
     ("com.choreo.inventory", "StockReleased", "1.0"): "events.models.com_choreo_inventory.stock_released_v1_0",
     ("com.choreo.inventory", "StockReserved", "1.0"): "events.models.com_choreo_inventory.stock_reserved_v1_0",
+    ("com.choreo.inventory", "StockReserved", "1.1"): "events.models.com_choreo_inventory.stock_reserved_v1_1",
     ("com.choreo.inventory", "StockUnavailable", "1.0"): "events.models.com_choreo_inventory.stock_unavailable_v1_0",
     ("com.choreo.orders", "OrderCancelled", "1.0"): "events.models.com_choreo_orders.order_cancelled_v1_0",
     ("com.choreo.orders", "OrderConfirmed", "1.0"): "events.models.com_choreo_orders.order_confirmed_v1_0",
     ("com.choreo.orders", "OrderPlaced", "1.0"): "events.models.com_choreo_orders.order_placed_v1_0",
     ("com.choreo.orders", "OrderPlaced", "1.1"): "events.models.com_choreo_orders.order_placed_v1_1",
     ("com.choreo.orders", "OrderPlaced", "2.0"): "events.models.com_choreo_orders.order_placed_v2_0",
-    ("com.choreo.payments", "PaymentAuthorized", "1.0"): "events.models.com_choreo_payments.payment_authorized_v1_0",
     ("com.choreo.payments", "PaymentFailed", "1.0"): "events.models.com_choreo_payments.payment_failed_v1_0",
+    ("com.choreo.payments", "PaymentSucceeded", "1.0"): "events.models.com_choreo_payments.payment_succeeded_v1_0",
     ("com.choreo.shipping", "OrderShipped", "1.0"): "events.models.com_choreo_shipping.order_shipped_v1_0",
 }

@@ -34,8 +34,19 @@ def test_the_projects_contracts_pass_and_v2_is_a_side_by_side_major() -> None:
     report = check_contracts(load_contracts())
     assert report.ok
     steps = [(v.schema, v.previous, v.version, v.new_major) for v in report.verdicts]
-    assert steps == [(PLACED, "1.0", "1.1", False), (PLACED, "1.1", "2.0", True)]
-    v2 = report.verdicts[1]
+    assert steps == [
+        ("com.choreo.inventory@StockReserved", "1.0", "1.1", False),  # optional order facts added
+        (PLACED, "1.0", "1.1", False),
+        (PLACED, "1.1", "2.0", True),
+    ]
+    reserved, v2 = report.verdicts[0], report.verdicts[2]
+    assert {c.path for c in reserved.changes} == {
+        "data.amount",
+        "data.currency",
+        "data.customerId",
+        "data.shippingMethod",
+    }
+    assert reserved.violations == ()
     assert {c.path for c in v2.changes} == {"data.customer", "data.customerId", "data.items[].qty"}
     assert v2.violations == ()
 
@@ -51,11 +62,7 @@ def test_a_breaking_minor_version_fails_and_names_the_consumers_it_breaks(tmp_pa
     assert (bad["previous"], bad["version"], bad["mode"]) == ("1.1", "1.2", "FULL")
     [change] = [c for c in bad["changes"] if c["violation"]]
     assert (change["kind"], change["path"], change["breaks"]) == ("FIELD_REMOVED", "data.total", ["FORWARD"])
-    assert change["consumers"] == [
-        "HighValueOrderFraudCheckRule/fraud-check",
-        "OrderInventoryRule/inventory",
-        "OrderShippingRule/shipping",
-    ]
+    assert change["consumers"] == ["ReserveStockFunctionOrderPlacedV1/reserve-stock"]
     text = runner.invoke(
         app, ["schemas", "check", "--schemas", str(root), "--template", str(ROOT / "template.yaml")]
     )

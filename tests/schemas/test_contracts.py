@@ -25,7 +25,7 @@ SAGA = {
     PLACED,
     "com.choreo.orders@OrderConfirmed",
     "com.choreo.orders@OrderCancelled",
-    "com.choreo.payments@PaymentAuthorized",
+    "com.choreo.payments@PaymentSucceeded",
     "com.choreo.payments@PaymentFailed",
     "com.choreo.inventory@StockReserved",
     "com.choreo.inventory@StockUnavailable",

@@ -43,31 +43,34 @@ def test_seeded_mistakes_give_exactly_the_expected_findings() -> None:
 def test_the_projects_template_is_clean() -> None:
     report = lint(load_template(ROOT / "template.yaml"), load_contracts())
     assert report.findings == ()
-    assert report.rules == 4
+    assert report.rules == 5  # four consumers' rules (SAM function events) and the notifications rule
 
 
 def test_it_says_which_consumer_relies_on_which_fields() -> None:
     report = lint(load_template(ROOT / "template.yaml"), load_contracts())
-    notify = [r for r in report.reliance if r.consumer == "PaymentProblemNotificationRule/notify-customer"]
+    notify = [r for r in report.reliance if r.consumer == "CustomerNotificationsRule/notify-customer"]
+    # the input transformer reads two detail fields of each event it forwards, nothing else
     assert notify == [
         Reliance(
-            "PaymentProblemNotificationRule/notify-customer",
-            "com.choreo.payments@PaymentFailed",  # PaymentAuthorized has no failureReason: filtered out
+            "CustomerNotificationsRule/notify-customer",
+            schema,
             ("1.0",),
-            (
-                "data.customerId",
-                "data.failureReason",
-                "data.orderId",
-                "data.retryable",
-                "metadata.correlation-id",
-            ),
+            ("data.orderId", "metadata.correlation-id"),
+        )
+        for schema in (
+            "com.choreo.inventory@StockUnavailable",
+            "com.choreo.payments@PaymentFailed",
+            "com.choreo.shipping@OrderShipped",
         )
     ]
-    fraud = next(r for r in report.reliance if r.consumer == "HighValueOrderFraudCheckRule/fraud-check")
-    assert (fraud.versions, fraud.fields) == (
-        ("1.0", "1.1", "2.0"),
-        None,
-    )  # the whole event reaches the queue
+    inventory = next(
+        r for r in report.reliance if r.consumer.startswith("ReserveStockFunctionOrderPlacedV1/")
+    )
+    assert (inventory.versions, inventory.fields) == (("1.0", "1.1"), None)  # pinned: 2.0 never reaches it
+    payments = next(
+        r for r in report.reliance if r.consumer.startswith("ChargePaymentFunctionStockReserved/")
+    )
+    assert payments.versions == ("1.1",)  # only 1.1 carries the amount its pattern asks for
     mistakes = lint(load_template(MISTAKES), load_contracts())
     vip = next(r for r in mistakes.reliance if r.consumer == "PinnedToV2Rule/vip")
     assert (vip.versions, vip.fields) == (

@@ -33,57 +33,89 @@ def repo() -> Configuration:
     return load_template(REPO / "template.yaml")
 
 
+DEAD_LETTER_QUEUES = ["Delivery", "Inventory", "Payments", "Shipping", "Notifications"]
+
+
 def test_repo_template_bus_archive_and_queues(repo: Configuration) -> None:
     (bus,) = repo.buses
     assert (bus.name, bus.arn) == ("choreo-orders", f"{EVENTS}:event-bus/choreo-orders")
     (archive,) = repo.archives
     assert archive.source_arn == bus.arn
     assert archive.retention_days == 30  # the parameter's default
-    assert json.loads(archive.event_pattern or "") == {"source": [{"prefix": "com.choreo."}]}
-    assert [q.name for q in repo.queues] == [
-        "choreo-FraudCheckQueue",
-        "choreo-InventoryQueue",
-        "choreo-ShippingQueue",
-        "choreo-NotificationsQueue",
-        "choreo-DeliveryDeadLetterQueue",
-    ]
-    dlq = repo.queues[-1]
+    assert archive.event_pattern is None  # every event, replays included, for debugging
+    assert [q.name for q in repo.queues] == [f"choreo-{name}DeadLetterQueue" for name in DEAD_LETTER_QUEUES]
+    dlq = repo.queues[0]
     assert dlq.url == f"http://127.0.0.1:4010/{ACCOUNT}/choreo-DeliveryDeadLetterQueue"
     assert (dlq.arn, dlq.message_retention_seconds) == (f"{SQS}:choreo-DeliveryDeadLetterQueue", 1_209_600)
-    assert repo.queues[0].visibility_timeout == 60
-    assert repo.skipped == ()  # the queue policies are dropped silently
+    assert [r.type for r in repo.schema_registries + repo.schema_discoverers] == [
+        "AWS::EventSchemas::Registry",
+        "AWS::EventSchemas::Discoverer",
+    ]
+    # what the engine does not run locally is named, not silently dropped
+    assert repo.skipped == (
+        "IdempotencyTable (AWS::DynamoDB::Table): not loaded; choreo does not model this type",
+    )
 
 
 def test_repo_template_rules_targets_and_dead_letters(repo: Configuration) -> None:
-    expected = {
-        "HighValueOrderFraudCheckRule": ("fraud-check", "FraudCheckQueue", RetryPolicy(8, 3600)),
-        "OrderInventoryRule": ("inventory", "InventoryQueue", RetryPolicy(185, 86_400)),
-        "OrderShippingRule": ("shipping", "ShippingQueue", RetryPolicy(24, 21_600)),
-        "PaymentProblemNotificationRule": ("notify-customer", "NotificationsQueue", RetryPolicy(4, 900)),
+    consumers = {
+        "ReserveStockFunctionOrderPlacedV1": ("reserve-stock", "ReserveStockFunction"),
+        "ReleaseStockFunctionPaymentFailed": ("release-stock", "ReleaseStockFunction"),
+        "ChargePaymentFunctionStockReserved": ("charge-payment", "ChargePaymentFunction"),
+        "ShipOrderFunctionPaymentSucceeded": ("ship-order", "ShipOrderFunction"),
     }
-    assert [r.name for r in repo.rules] == [f"choreo-{logical_id}" for logical_id in expected]
-    for rule, (logical_id, (target_id, queue, retry)) in zip(repo.rules, expected.items(), strict=True):
+    names = ["CustomerNotificationsRule", *consumers]
+    assert [r.name for r in repo.rules] == [f"choreo-{logical_id}" for logical_id in names]
+    for rule in repo.rules[1:]:
+        logical_id = rule.name.removeprefix("choreo-")
         assert rule.bus == "choreo-orders"
         assert rule.arn == f"{EVENTS}:rule/choreo-orders/choreo-{logical_id}" == repo.logical_ids[logical_id]
         assert rule.state is RuleState.ENABLED
-        assert rule.description
         compile_pattern(rule.event_pattern or "")
         (target,) = repo.targets_of(rule)
-        assert (target.id, target.arn) == (target_id, f"{SQS}:choreo-{queue}")
-        assert target.retry_policy == retry
+        target_id, function = consumers[logical_id]
+        assert (target.id, target.arn) == (target_id, f"{LAMBDA}:choreo-{function}")
+        assert target.retry_policy == RetryPolicy(185, 86_400)
         assert target.dead_letter_config is not None
         assert target.dead_letter_config.arn == f"{SQS}:choreo-DeliveryDeadLetterQueue"
-    (notify,) = repo.targets_of(repo.rules[-1])
+    (notify,) = repo.targets_of(repo.rules[0])
+    assert notify.arn == repo.logical_ids["NotificationsDestination"]
+    assert notify.retry_policy == RetryPolicy(4, 900)
+    assert notify.dead_letter_config is not None
+    assert notify.dead_letter_config.arn == f"{SQS}:choreo-NotificationsDeadLetterQueue"
     assert notify.input_transformer is not None
-    assert notify.input_transformer.input_paths_map["reason"] == "$.detail.data.failureReason"
-    assert "<orderId>" in notify.input_transformer.input_template
+    assert notify.input_transformer.input_paths_map["orderId"] == "$.detail.data.orderId"
+    assert "<correlationId>" in notify.input_transformer.input_template
 
 
-def test_repo_template_patterns_match_the_sample_order(repo: Configuration) -> None:
-    fraud = compile_pattern(repo.rules[0].event_pattern or "")
-    order = {"source": "com.choreo.orders", "detail-type": "OrderPlaced", "detail": {"data": {"total": 100}}}
-    assert fraud.matches(order)
-    assert not fraud.matches({**order, "detail": {"data": {"total": 99}}})
+def test_repo_template_functions(repo: Configuration) -> None:
+    by_name = {f.logical_id: f for f in repo.functions}
+    assert sorted(by_name) == [
+        "ChargePaymentFunction",
+        "ReleaseStockFunction",
+        "ReserveStockFunction",
+        "ShipOrderFunction",
+    ]
+    charge = by_name["ChargePaymentFunction"]
+    assert (charge.handler, charge.runtime, charge.code_uri) == (
+        "consumers.payments.app.charge_order",
+        "python3.11",
+        ".",
+    )
+    assert charge.environment["EVENT_BUS_NAME"] == "choreo-orders"
+    assert charge.environment["CHOREO_DEAD_LETTER_QUEUE_URL"].endswith("/choreo-PaymentsDeadLetterQueue")
+    assert charge.event_invoke_config is not None and charge.event_invoke_config["MaximumRetryAttempts"] == 0
+    ship = by_name["ShipOrderFunction"]
+    assert ship.event_invoke_config is not None and ship.event_invoke_config["MaximumRetryAttempts"] == 2
+    assert ship.dead_letter_config == {"TargetArn": f"{SQS}:choreo-ShippingDeadLetterQueue"}
+
+
+def test_repo_template_pins_inventory_to_order_placed_v1(repo: Configuration) -> None:
+    reserve = next(r for r in repo.rules if r.name.endswith("ReserveStockFunctionOrderPlacedV1"))
+    pattern = compile_pattern(reserve.event_pattern or "")
+    order = {"source": "com.choreo.orders", "detail-type": "OrderPlaced"}
+    assert pattern.matches({**order, "detail": {"metadata": {"schema-version": "1.1"}}})
+    assert not pattern.matches({**order, "detail": {"metadata": {"schema-version": "2.0"}}})
 
 
 def test_parameter_override_and_stack_options(tmp_path: Path) -> None:
@@ -97,7 +129,7 @@ def test_parameter_override_and_stack_options(tmp_path: Path) -> None:
     )
     assert config.archives[0].retention_days == 7
     assert config.buses[0].arn == "arn:aws:events:eu-west-1:111122223333:event-bus/shop-orders"
-    assert config.queues[0].url == "http://localhost:9324/111122223333/shop-FraudCheckQueue"
+    assert config.queues[0].url == "http://localhost:9324/111122223333/shop-DeliveryDeadLetterQueue"
 
 
 # ----------------------------------------------------------------------------------------------

@@ -12,11 +12,10 @@ from bus.template import RuleSpec, TemplateError, load_rules
 
 REPO = Path(__file__).resolve().parents[2]
 
+# load_rules reads AWS::Events::Rule resources as written; the consumers' rules are SAM function
+# events (EventBridgeRule), which load_template expands (tests/unit/test_template_config.py).
 REPO_RULES = {
-    "HighValueOrderFraudCheckRule": ("fraud-check", "FraudCheckQueue"),
-    "OrderInventoryRule": ("inventory", "InventoryQueue"),
-    "OrderShippingRule": ("shipping", "ShippingQueue"),
-    "PaymentProblemNotificationRule": ("notify-customer", "NotificationsQueue"),
+    "CustomerNotificationsRule": ("notify-customer", "NotificationsDestination"),
 }
 
 
@@ -31,7 +30,7 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_repo_template_has_its_four_rules_in_order(repo_rules: list[RuleSpec]) -> None:
+def test_repo_template_has_its_written_rules_in_order(repo_rules: list[RuleSpec]) -> None:
     assert [r.logical_id for r in repo_rules] == list(REPO_RULES)
     for rule in repo_rules:
         assert rule.bus == "OrdersBus"
@@ -46,15 +45,13 @@ def test_repo_template_targets(repo_rules: list[RuleSpec]) -> None:
 
 
 def test_repo_template_input_transformer(repo_rules: list[RuleSpec]) -> None:
-    by_id = {r.logical_id: r for r in repo_rules}
-    (target,) = by_id["PaymentProblemNotificationRule"].targets
+    (target,) = repo_rules[0].targets
     assert target.input_transformer is not None
     paths = target.input_transformer["InputPathsMap"]
-    assert paths["reason"] == "$.detail.data.failureReason"
+    assert paths["orderId"] == "$.detail.data.orderId"
     assert paths["kind"] == "$.detail-type"
-    assert "<orderId>" in target.input_transformer["InputTemplate"]
-    others = [t for r in repo_rules if r.logical_id != "PaymentProblemNotificationRule" for t in r.targets]
-    assert others and all(t.input_transformer is None for t in others)
+    assert paths["correlationId"] == "$.detail.metadata.correlation-id"
+    assert '"template": <kind>' in target.input_transformer["InputTemplate"]
 
 
 def test_repo_template_patterns_are_json_and_compile(repo_rules: list[RuleSpec]) -> None:
@@ -62,10 +59,10 @@ def test_repo_template_patterns_are_json_and_compile(repo_rules: list[RuleSpec])
         assert rule.event_pattern is not None
         assert json.loads(rule.event_pattern)["source"]
         compile_pattern(rule.event_pattern)
-    fraud = compile_pattern(repo_rules[0].event_pattern or "")
-    order = {"source": "com.choreo.orders", "detail-type": "OrderPlaced", "detail": {"data": {"total": 100}}}
-    assert fraud.matches(order)
-    assert not fraud.matches({**order, "detail": {"data": {"total": 99.99}}})
+    notify = compile_pattern(repo_rules[0].event_pattern or "")
+    shipped = {"source": "com.choreo.shipping", "detail-type": "OrderShipped", "detail": {}}
+    assert notify.matches(shipped)
+    assert not notify.matches({**shipped, "detail-type": "PaymentSucceeded"})
 
 
 SHORT_FORMS = """\

@@ -1,0 +1,1 @@
+"""The inventory service (a consumer of the order saga)."""

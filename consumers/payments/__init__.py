@@ -1,0 +1,1 @@
+"""The payments service (a consumer of the order saga)."""

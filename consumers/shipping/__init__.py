@@ -1,0 +1,1 @@
+"""The shipping service (a consumer of the order saga)."""
