@@ -13,7 +13,7 @@ COMPILED := build/compiled/.built
 HOT_MODULES := $(wildcard bus/patterns/_*.py)
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint format bench demo clean distclean
+.PHONY: help install test lint format bench demo sam clean distclean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,6 +68,21 @@ $(COMPILED): $(STAMP) setup.py $(HOT_MODULES) ## the mypyc build of the matcher'
 
 demo: $(STAMP) ## the order saga of template.yaml end to end: a few hundred orders, local Lambda runtime, SaaS stand-in
 	$(BIN)/choreo demo --template template.yaml
+
+# The AWS SAM CLI lives in a venv of its own: its pins are not ours, and only this target needs it.
+SAM_VENV := .venv-sam
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip --disable-pip-version-check install --quiet aws-sam-cli==1.170.0
+	@touch $@
+
+# The functions' CodeUri is the project root, so sam builds from a copy of the project's own files
+# (git's view: no .venv/, no build output), never from the working tree itself.
+sam: $(SAM_VENV)/.installed ## the cloud path offline: sam validate --lint, then sam build (in build/sam/)
+	rm -rf build/sam && mkdir -p build/sam/src
+	git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t build/sam/src
+	cd build/sam/src && SAM_CLI_TELEMETRY=0 ../../../$(SAM_VENV)/bin/sam validate --lint --region us-east-1
+	cd build/sam/src && SAM_CLI_TELEMETRY=0 ../../../$(SAM_VENV)/bin/sam build --build-dir ../build
 
 clean: ## remove caches, build artifacts and benchmark output
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache \
