@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bus.errors import ValidationError
+from bus.limits import MAX_ENTRIES, MAX_REQUEST_BYTES, entry_size
 
 __all__ = [
     "MAX_ENTRIES",
@@ -26,9 +27,6 @@ __all__ = [
     "timestamp",
     "validate_entry",
 ]
-
-MAX_ENTRIES = 10
-MAX_REQUEST_BYTES = 1_048_576  # since January 2026 (the stored user guide still says 256 KB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,20 +45,6 @@ class ValidEntry:
     bus: str  # name, from EventBusName (name or ARN) or "default"
     trace_header: str | None
     parsed_detail: dict[str, Any]  # Detail parsed once here, reused for routing
-
-
-def entry_size(entry: Mapping[str, Any]) -> int:
-    """AWS's documented PutEvents entry size: Time counts 14 bytes, then the UTF-8 bytes of Source,
-    DetailType, Detail and each Resource. TraceHeader and EventBusName do not count."""
-    size = 14 if entry.get("Time") is not None else 0
-    for name in ("Source", "DetailType", "Detail"):
-        value = entry.get(name)
-        if isinstance(value, str):
-            size += len(value.encode("utf-8"))
-    for resource in entry.get("Resources") or ():
-        if isinstance(resource, str):
-            size += len(resource.encode("utf-8"))
-    return size
 
 
 def _constraint(value: str, rule: str) -> ValidationError:

@@ -1,7 +1,6 @@
 """PutEvents' limits, and splitting entries into requests that respect them.
 
-The size formula is AWS's (the engine applies the same one in ``bus.engine.ingest``; a test keeps
-the two equal). It lives here too so a Lambda that only publishes does not import the engine.
+The limits and the size formula are AWS's, in ``bus.limits``: the engine enforces the same ones.
 """
 
 from __future__ import annotations
@@ -9,24 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from bus.limits import MAX_ENTRIES, MAX_REQUEST_BYTES, entry_size
+
 __all__ = ["MAX_ENTRIES", "MAX_REQUEST_BYTES", "batches", "entry_size"]
-
-MAX_ENTRIES = 10
-MAX_REQUEST_BYTES = 1_048_576
-
-
-def entry_size(entry: Mapping[str, Any]) -> int:
-    """AWS's PutEvents entry size: 14 bytes for Time, then the UTF-8 bytes of Source, DetailType,
-    Detail and each Resource. EventBusName and TraceHeader do not count."""
-    size = 14 if entry.get("Time") is not None else 0
-    for name in ("Source", "DetailType", "Detail"):
-        value = entry.get(name)
-        if isinstance(value, str):
-            size += len(value.encode("utf-8"))
-    for resource in entry.get("Resources") or ():
-        if isinstance(resource, str):
-            size += len(resource.encode("utf-8"))
-    return size
 
 
 def batches(

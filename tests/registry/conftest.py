@@ -4,38 +4,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
 
-from bus.engine.runtime import LocalBus
-from tests.support.aws import aws_client, serving
+from tests.support.aws import aws_client
 
 T = TypeVar("T")
 
 
 @pytest.fixture
-def bus(tmp_path: Path) -> Iterator[LocalBus]:
-    with LocalBus(tmp_path / "data") as running:
-        yield running
-
-
-@pytest.fixture
-def endpoint(bus: LocalBus) -> Iterator[str]:
-    with serving(bus) as url:
-        yield url
-
-
-@pytest.fixture
 def schemas(endpoint: str) -> Any:
     return aws_client("schemas", endpoint)
-
-
-@pytest.fixture
-def events(endpoint: str) -> Any:
-    return aws_client("events", endpoint)
 
 
 def openapi(title: str, properties: dict[str, Any], required: list[str] | None = None) -> str:

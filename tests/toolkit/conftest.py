@@ -7,10 +7,8 @@ import io
 import json
 import logging
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +18,6 @@ from bus.engine.runtime import LocalBus
 from bus.producer import EventContext, Publisher
 from events.models.com_choreo_inventory import stock_reserved_v1_0 as reserved
 from events.models.com_choreo_orders import order_placed_v1_1 as placed
-from tests.support.aws import aws_client, serving
 
 ACCOUNT = "123456789012"
 
@@ -105,22 +102,15 @@ def lambda_context() -> LambdaContext:
 
 
 @pytest.fixture
-def local_bus(tmp_path: Path) -> Iterator[LocalBus]:
-    with LocalBus(tmp_path / "data") as running:
-        yield running
+def local_bus(bus: LocalBus) -> LocalBus:
+    return bus
 
 
 @pytest.fixture
-def endpoint(local_bus: LocalBus) -> Iterator[str]:
-    with serving(local_bus) as url:
-        yield url
+def events_client(events: Any) -> Any:
+    return events
 
 
 @pytest.fixture
-def events_client(endpoint: str) -> Any:
-    return aws_client("events", endpoint)
-
-
-@pytest.fixture
-def sqs_client(endpoint: str) -> Any:
-    return aws_client("sqs", endpoint)
+def sqs_client(sqs: Any) -> Any:
+    return sqs
