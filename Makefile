@@ -57,6 +57,7 @@ bench: $(STAMP) $(COMPILED) ## pattern-matching benchmark: sources, then the myp
 	$(BIN)/python benchmarks/bench_patterns.py --engine-path build/compiled --baseline $(BENCH_JSON) \
 		--json $(BENCH_COMPILED_JSON)
 	$(BIN)/python benchmarks/bench_bus.py --json benchmarks/results/bench_bus.json
+	$(BIN)/python benchmarks/bench_floor.py
 	$(BIN)/python benchmarks/bench_wire.py --json benchmarks/results/bench_wire.json
 	$(BIN)/python benchmarks/bench_apidest.py --json benchmarks/results/bench_apidest.json
 	$(BIN)/python benchmarks/bench_console.py --json benchmarks/results/bench_console.json
