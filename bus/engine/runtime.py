@@ -40,6 +40,7 @@ __all__ = ["LocalBus"]
 
 _HOUSEKEEPING_SECONDS = 1.0
 _RETENTION_SECONDS = 60.0
+EVENT_RETENTION_SECONDS = 14 * 86_400.0
 
 
 class LocalBus:
@@ -57,8 +58,11 @@ class LocalBus:
         invoker: FunctionInvoker | None = None,
         workers: int = 4,
         xray_address: str | None = None,  # the X-Ray daemon's UDP HOST:PORT (port 0: a free one)
+        event_retention_seconds: float = EVENT_RETENTION_SECONDS,
     ) -> None:
         self.data_dir = Path(data_dir)
+        # delivered events are kept this long (choreo attempts, the console), archived ones longer
+        self.event_retention_seconds = event_retention_seconds
         if store is None:
             # checkpoints run in the housekeeping thread, off the commit path of PutEvents and delivery
             store = SqliteStore(self.data_dir / "bus.db", durability=durability, auto_checkpoint=False)
@@ -151,6 +155,7 @@ class LocalBus:
         if now - self._expired_at >= _RETENTION_SECONDS:
             self._expired_at = now
             self.archives.expire()
+            self.store.prune_events(now - self.event_retention_seconds)
 
     def _housekeeping(self) -> None:
         while not self._stop.wait(_HOUSEKEEPING_SECONDS):

@@ -125,6 +125,13 @@ class Store(abc.ABC):
     def drops(self, limit: int = 100) -> list[Drop]:
         """The most recent drop records, newest first."""
 
+    @abc.abstractmethod
+    def prune_events(self, before: float, limit: int = 1000) -> int:
+        """Forget up to ``limit`` events ingested before ``before`` with their attempts, oldest first,
+        except those still needed: with a pending delivery job, or in an archive. Returns how many.
+        (EventBridge keeps no event once delivered; we keep them a while for ``choreo attempts`` and
+        the console, then let them go.)"""
+
     # ---------------------------------------------------------------- archives
     @abc.abstractmethod
     def archived_events(

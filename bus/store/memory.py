@@ -136,6 +136,19 @@ class MemoryStore(Store):
             events = self._archived.get(archive, {}).values()
             return len(events), sum(len(e.detail.encode()) for e in events)
 
+    def prune_events(self, before: float, limit: int = 1000) -> int:
+        with self._lock:
+            needed = {job.event_id for job in self._jobs.values()}
+            needed |= {e for entries in self._archived.values() for e in entries}
+            old = sorted(
+                (e for e in self._events.values() if e.ingested_at < before and e.id not in needed),
+                key=lambda e: (e.ingested_at, e.id),
+            )[:limit]
+            for event in old:
+                del self._events[event.id]
+                self._attempts.pop(event.id, None)
+            return len(old)
+
     def expire_archived(self, archive: str, before: float) -> int:
         with self._lock:
             entries = self._archived.get(archive, {})

@@ -69,6 +69,11 @@ _QUERIES = {
         f"SELECT {EVENTS.select} FROM events INDEXED BY events_by_bus_time "
         "WHERE bus = ? AND (ingested_at, id) < (?, ?) ORDER BY ingested_at DESC, id DESC LIMIT ?"
     ),
+    "prune_candidates": (
+        "SELECT id, ingested_at FROM events INDEXED BY events_by_time "
+        "WHERE ingested_at < ? AND (ingested_at, id) > (?, ?) ORDER BY ingested_at, id LIMIT ?"
+    ),
+    "archived_entry": "SELECT 1 FROM archive_entries WHERE archive = ? AND ingested_at = ? AND event_id = ?",
     "due_jobs": f"SELECT {JOBS.select} FROM jobs WHERE due_at <= ? ORDER BY due_at, id LIMIT ?",
     "next_due_at": "SELECT min(due_at) FROM jobs",
     "pending_jobs": "SELECT count(*) FROM jobs",
@@ -350,6 +355,31 @@ class SqliteStore(Store):
         with self._read("archive_stats") as conn:
             count, size = conn.execute(_QUERIES["archive_stats"], (archive,)).fetchall()[0]
         return count, size
+
+    def prune_events(self, before: float, limit: int = 1000) -> int:
+        with self._write("prune_events") as conn:
+            # jobs are few (pending deliveries only): one pass over them, not one lookup per event
+            pending = {row[0] for row in conn.execute("SELECT event_id FROM jobs")}
+            archives = [row[0] for row in conn.execute("SELECT DISTINCT archive FROM archive_entries")]
+            doomed: list[str] = []
+            after: tuple[float, str] = (float("-inf"), "")
+            while len(doomed) < limit:
+                rows = conn.execute(_QUERIES["prune_candidates"], (before, *after, limit)).fetchall()
+                if not rows:
+                    break
+                for event_id, at in rows:
+                    if event_id in pending:
+                        continue
+                    archived = any(
+                        conn.execute(_QUERIES["archived_entry"], (name, at, event_id)).fetchone()
+                        for name in archives
+                    )
+                    if not archived and len(doomed) < limit:
+                        doomed.append(event_id)
+                after = (rows[-1][1], rows[-1][0])
+            conn.executemany("DELETE FROM attempts WHERE event_id = ?", [(i,) for i in doomed])
+            conn.executemany("DELETE FROM events WHERE id = ?", [(i,) for i in doomed])
+        return len(doomed)
 
     def expire_archived(self, archive: str, before: float) -> int:
         with self._write("expire_archived") as conn:

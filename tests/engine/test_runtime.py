@@ -136,3 +136,27 @@ def test_drops_are_counted_by_reason(tmp_path: Path) -> None:
         ("DroppedEvents", "UnknownEventBus"): 1.0,
         ("DroppedEvents", "NoDeadLetterQueue"): 1.0,
     }
+
+
+def test_housekeeping_lets_delivered_events_go_after_the_retention(tmp_path: Path) -> None:
+    from bus.clock import VirtualClock
+    from bus.model import Target
+
+    clock = VirtualClock()
+    bus = LocalBus(tmp_path, clock=clock, event_retention_seconds=3600)
+    try:
+        queue = bus.create_queue("q")
+        bus.engine.put_rule("r", event_pattern='{"source": ["s"]}')
+        bus.engine.put_targets("r", [Target("t", queue.arn)])
+        (entry,) = bus.engine.put_events([{"Source": "s", "DetailType": "d", "Detail": "{}"}])["Entries"]
+        bus.deliverer.run_due()
+        clock.advance(1800)
+        bus.housekeeping_once()
+        assert bus.store.get_event(entry["EventId"]) is not None  # within the retention
+        clock.advance(3600)
+        bus.housekeeping_once()
+        assert bus.store.get_event(entry["EventId"]) is None
+        assert bus.store.attempts(entry["EventId"]) == []
+        assert bus.store.queue_counts("q", clock.now()) == (1, 0)  # what was delivered stays delivered
+    finally:
+        bus.stop()

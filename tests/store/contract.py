@@ -203,6 +203,28 @@ class StoreContract:
         assert [e.id for e in store.events_page(bus="orders")] == ["e5", "e3", "e1"]
         assert store.events_page(bus="orders", before=(T0 + 1, "e1")) == []
 
+    def test_old_events_are_pruned_unless_a_job_or_an_archive_needs_them(self, store: Store) -> None:
+        delivered, pending, archived, recent = (
+            job("j1", "e1"),
+            job("j2", "e2"),
+            job("j3", "e3"),
+            job("j4", "e4"),
+        )
+        store.append(
+            [event("e1", T0), event("e2", T0 + 1), event("e3", T0 + 2), event("e4", T0 + 50)],
+            [delivered, pending, archived, recent],
+            archived=[("shop", "e3")],
+        )
+        for j in (delivered, archived, recent):
+            store.settle(j, attempt(j, Outcome.DELIVERED, T0 + 3))
+        assert store.prune_events(before=T0 + 10) == 1  # e2 waits for its job, e3 is archived, e4 is new
+        assert store.get_event("e1") is None and store.attempts("e1") == []
+        assert [store.get_event(e) is not None for e in ("e2", "e3", "e4")] == [True, True, True]
+        store.settle(pending, attempt(pending, Outcome.DELIVERED, T0 + 4))
+        store.expire_archived("shop", before=T0 + 10)
+        assert store.prune_events(before=T0 + 10) == 2
+        assert store.prune_events(before=T0 + 10) == 0
+
     def test_settle_many_commits_every_outcome_together(self, store: Store) -> None:
         j1, j2, j3 = job("j1"), job("j2"), job("j3")
         store.append([event("e1")], [j1, j2, j3])
