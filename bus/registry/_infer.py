@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from bus.json_types import json_type
 from bus.registry._naming import type_name
 
 __all__ = [
@@ -55,27 +56,11 @@ def new_observation() -> Node:
     return {"types": {}}
 
 
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def observe(node: Node, value: object, depth: int = 0) -> None:
     """Merge ``value`` into ``node`` (in place)."""
     if depth > MAX_DEPTH:
         return
-    kind = _json_type(value)
+    kind = json_type(value)
     types: dict[str, int] = node.setdefault("types", {})
     types[kind] = types.get(kind, 0) + 1
     if isinstance(value, str):

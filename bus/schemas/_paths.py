@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from bus.json_types import json_type
 from events.contracts import resolve
 
 __all__ = ["ENVELOPE_FIELDS", "Condition", "Open", "branches", "field_at", "json_path", "types_of"]
@@ -125,7 +126,7 @@ def types_of(schema: Json) -> frozenset[str]:
     elif "properties" in schema:
         types = {"object"}
     elif "enum" in schema and isinstance(schema["enum"], list):
-        types = {_json_type(v) for v in schema["enum"]}
+        types = {json_type(v) for v in schema["enum"]}
     else:
         return _ANY
     if schema.get("nullable") is True:
@@ -133,17 +134,3 @@ def types_of(schema: Json) -> frozenset[str]:
     if "number" in types:
         types.add("integer")
     return frozenset(types)
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
