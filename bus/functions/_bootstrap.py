@@ -148,6 +148,7 @@ def main(argv: list[str]) -> int:
             os.environ["_X_AMZN_TRACE_ID"] = request["trace"]
         else:
             os.environ.pop("_X_AMZN_TRACE_ID", None)
+        _forget_trace_entities()
         print(f"START RequestId: {request_id} Version: {version}", flush=True)
         begun = time.monotonic()
         if handler is None:
@@ -176,6 +177,16 @@ def main(argv: list[str]) -> int:
         replies.write(json.dumps(reply) + "\n")
         replies.flush()
     return 0
+
+
+def _forget_trace_entities() -> None:
+    """The X-Ray SDK keeps its Lambda facade segment while the trace root stays the same, which on
+    AWS means the same invocation. Here a replayed event (its trace survives the replay) reaches a
+    warm worker with the same root and a new parent: without this, the handler's subsegments would
+    hang under the first invocation."""
+    core = sys.modules.get("aws_xray_sdk.core")
+    if core is not None:
+        core.xray_recorder.clear_trace_entities()
 
 
 def _peak_rss_kb() -> int:

@@ -74,3 +74,25 @@ def test_powertools_logger_and_tracer_run_in_a_handler(bus: LocalBus, daemon: so
     assert logged["cold_start"] is True
     _, function = received(daemon, 2)
     assert function["trace_id"] == record.trace_id
+
+
+def test_a_warm_worker_hangs_each_invocations_subsegments_under_its_own_segment(
+    bus: LocalBus, daemon: socket.socket
+) -> None:
+    # a replayed event keeps its trace (our extension): same root, a new caller, the same warm worker
+    for caller in (CALLER, "aaaabbbbccccdddd"):
+        header = f"Root={ROOT};Parent={caller};Sampled=1"
+        assert bus.functions.invoke("powertools", {"order": "o-6"}, trace_header=header).ok
+    documents: list[dict[str, Any]] = []
+
+    def count(test: Any) -> int:
+        return len([d for d in documents if test(d)])
+
+    while (
+        count(lambda d: d.get("name") == "## handler") < 2
+        or count(lambda d: d.get("origin") == "AWS::Lambda::Function") < 2
+    ):
+        documents += received(daemon, 1)
+    functions = [d["id"] for d in documents if d.get("origin") == "AWS::Lambda::Function"]
+    handlers = [d["parent_id"] for d in documents if d.get("name") == "## handler"]
+    assert len(functions) == 2 and handlers == functions  # each under its own invocation
