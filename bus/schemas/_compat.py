@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bus.schemas._paths import ALL_TYPES, types_of
 from events.contracts import Compatibility, detail_schema, resolve
 
 __all__ = ["Break", "Change", "ChangeKind", "diff"]
@@ -131,7 +132,7 @@ class _Walker:
 
     # -- types -------------------------------------------------------------------------------
     def _types(self, old: Json, new: Json, path: str) -> bool:
-        before, after = _types(old), _types(new)
+        before, after = types_of(old), types_of(new)
         if before == after:
             return True
         backward_ok = _accepts(after, before)  # new reader, old writer
@@ -234,34 +235,12 @@ class _Walker:
 
 
 # -- helpers -----------------------------------------------------------------------------------
-_ALL_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
-
-
-def _types(schema: Json) -> frozenset[str]:
-    declared = schema.get("type")
-    if isinstance(declared, str):
-        types = {declared}
-    elif isinstance(declared, list):
-        types = {str(t) for t in declared}
-    elif "properties" in schema:
-        types = {"object"}
-    elif "items" in schema:
-        types = {"array"}
-    else:
-        return _ALL_TYPES
-    if schema.get("nullable") is True:  # OpenAPI 3.0
-        types.add("null")
-    if "number" in types:
-        types.add("integer")
-    return frozenset(types)
-
-
 def _accepts(reader: frozenset[str], writer: frozenset[str]) -> bool:
     return writer <= reader
 
 
 def _show(types: frozenset[str]) -> str:
-    if types == _ALL_TYPES:
+    if types == ALL_TYPES:
         return "any"
     shown = set(types) - ({"integer"} if "number" in types else set())
     return "|".join(sorted(shown))

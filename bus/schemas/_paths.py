@@ -16,7 +16,16 @@ from typing import Any
 from bus.json_types import json_type
 from events.contracts import resolve
 
-__all__ = ["ENVELOPE_FIELDS", "Condition", "Open", "branches", "field_at", "json_path", "types_of"]
+__all__ = [
+    "ALL_TYPES",
+    "ENVELOPE_FIELDS",
+    "Condition",
+    "Open",
+    "branches",
+    "field_at",
+    "json_path",
+    "types_of",
+]
 
 Json = dict[str, Any]
 Condition = tuple[tuple[str, ...], list[Any]]  # (path, the pattern's list of matchers)
@@ -98,7 +107,7 @@ def field_at(root: Json, named: Mapping[str, Json], path: tuple[str, ...]) -> Js
 
 def _unwrap(node: Json, named: Mapping[str, Json]) -> Json | Open:
     """EventBridge steps into arrays transparently; so does a path into a contract."""
-    while "array" in types_of(node) and types_of(node) != _ANY:
+    while "array" in types_of(node) and types_of(node) != ALL_TYPES:
         items = node.get("items")
         if not isinstance(items, dict):
             return Open.UNKNOWN
@@ -113,7 +122,7 @@ def _unstructured(node: Json) -> bool:
     return "object" in types and not node.get("properties") and node.get("additionalProperties") is not False
 
 
-_ANY = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
+ALL_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
 
 
 def types_of(schema: Json) -> frozenset[str]:
@@ -125,10 +134,12 @@ def types_of(schema: Json) -> frozenset[str]:
         types = {str(t) for t in declared}
     elif "properties" in schema:
         types = {"object"}
+    elif "items" in schema:
+        types = {"array"}
     elif "enum" in schema and isinstance(schema["enum"], list):
         types = {json_type(v) for v in schema["enum"]}
     else:
-        return _ANY
+        return ALL_TYPES
     if schema.get("nullable") is True:
         types.add("null")
     if "number" in types:

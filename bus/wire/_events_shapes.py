@@ -14,20 +14,17 @@ Member paths are lowerCamelCase, list items ``targets.1.member.id``; values of s
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from bus.errors import ValidationError
 from bus.wire._protocol import WireError
+from bus.wire._service_model import service_model
 
 __all__ = ["check_request"]
 
-_MODEL_DIR = "data/events/2015-10-07"
 
 # Patterns of the model that backtrack exponentially in Python's engine (a 30-character header value
 # takes seconds), each replaced for matching by an equivalent linear one; messages quote the model's.
@@ -54,17 +51,8 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-@cache
 def _shapes() -> dict[str, Any]:
-    folder = resources.files("botocore").joinpath(_MODEL_DIR)
-    packed = folder.joinpath("service-2.json.gz")
-    raw = (
-        gzip.decompress(packed.read_bytes())
-        if packed.is_file()
-        else folder.joinpath("service-2.json").read_bytes()
-    )
-    model: dict[str, Any] = json.loads(raw)
-    return model
+    return service_model("events", "2015-10-07")
 
 
 @cache

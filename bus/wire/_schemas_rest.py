@@ -9,22 +9,20 @@ as the model names them, e.g. ``tags``; ISO 8601 timestamps; a blob payload as t
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from bus.registry.errors import BadRequest
+from bus.wire._service_model import service_model
 
 __all__ = ["RestOperation", "decode_input", "encode_output", "find_operation", "operation"]
 
-_MODEL_DIR = "data/schemas/2019-12-02"
 _LABEL = re.compile(r"\{([^}]+)\}")
 
 
@@ -39,17 +37,8 @@ class RestOperation:
     output: str | None
 
 
-@cache
 def _model() -> dict[str, Any]:
-    folder = resources.files("botocore").joinpath(_MODEL_DIR)
-    packed = folder.joinpath("service-2.json.gz")
-    raw = (
-        gzip.decompress(packed.read_bytes())
-        if packed.is_file()
-        else folder.joinpath("service-2.json").read_bytes()
-    )
-    model: dict[str, Any] = json.loads(raw)
-    return model
+    return service_model("schemas", "2019-12-02")
 
 
 def _shape(name: str) -> dict[str, Any]:
