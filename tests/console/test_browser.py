@@ -170,5 +170,8 @@ def test_an_orders_trace_opens_from_its_event_as_a_waterfall(served: Served, pag
     page.goto(f"{served.url}/console#/map")
     svg = page.locator("[data-test=service-map]")
     expect(svg).to_be_visible()
-    assert page.evaluate("document.querySelector('[data-test=service-map]').naturalWidth") > 0
+    # the image is laid out before its SVG has loaded: wait (with Playwright's deadline) for the drawing
+    page.wait_for_function(
+        "document.querySelector('[data-test=service-map]').naturalWidth > 0", timeout=10_000
+    )
     screenshot(page, "14-service-map")

@@ -190,20 +190,22 @@ pages.events = async function () {
   }
   function start() {
     if (state.stream) state.stream.close();
+    setStatus(false);  // live again only once the new stream (with the new filters) is ready
     seen = new Set();
     fresh = 0;
     count.textContent = "0 new";
     table = pager(["time", "bus", "source", "detail-type", "id", ""], (e) => { seen.add(e.id); return eventRow(e, false); },
-      (cursor) => api("/events", { ...wanted(), cursor }), { "data-test": "events" });
+      async (cursor) => {  // a streamed event may already be shown: list each event once
+        const page = await api("/events", { ...wanted(), cursor });
+        return { ...page, items: page.items.filter((e) => !seen.has(e.id)) };
+      }, { "data-test": "events" });
     list.replaceChildren(table.element);
-    table.next();
+    const loaded = table.next();
     const query = new URLSearchParams(Object.entries(wanted()).filter(([, v]) => v));
     const stream = new EventSource(`${API}/stream?${query}`);
-    let opened = false;
     stream.addEventListener("ready", () => {
       setStatus(true);
-      if (opened) refill();
-      opened = true;
+      loaded.then(refill);  // what was published between the first page and the subscription
     });
     stream.addEventListener("bus-event", (message) => prepend(JSON.parse(message.data)));
     stream.addEventListener("lagged", () => refill());
