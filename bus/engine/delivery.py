@@ -35,7 +35,7 @@ from bus.store.base import Store
 from bus.store.documents import Documents
 from bus.transform import NotDeliverable, TargetInput, TransformError, from_target
 
-__all__ = ["Deferred", "Deliverer", "DeliveryObserver"]
+__all__ = ["Deferred", "Deliverer", "DeliveryObserver", "Inline"]
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,23 @@ class _Settled:
     settlement: Settlement
     outcome: Outcome | Deferred
     after: list[Callable[[], None]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Inline:
+    """Jobs delivered before they were ever stored (``Deliverer.deliver_inline``). The caller commits
+    ``settlements`` in the transaction that accepts their events (``Store.append(settled=...)``),
+    then calls ``committed()``; ``later`` are the jobs left for the worker, and ``retrying`` says a
+    settlement scheduled a retry the worker must pick up from the store."""
+
+    settlements: list[Settlement]
+    later: list[DeliveryJob]
+    retrying: bool
+    effects: list[Callable[[], None]]
+
+    def committed(self) -> None:
+        for effect in self.effects:
+            effect()
 
 
 @functools.lru_cache(maxsize=1024)
@@ -179,22 +196,50 @@ class Deliverer:
             done.append(self._deliver(loaded))
         settlements = [d.settlement for d in done]
         self.store.settle_many(settlements)
+        self._note_retries(settlements)
+        for d in done:
+            for effect in d.after:
+                effect()
+        return [d.outcome for d in done], held
+
+    def deliver_inline(self, jobs: Sequence[DeliveryJob], events: Sequence[Event]) -> Inline:
+        """Deliver now, without committing, the jobs whose target kind only writes to the store
+        (``TargetKind.inline``: a local queue); the rest are left for the worker.
+
+        PutEvents commits these outcomes with the events themselves: one transaction instead of
+        two, and no hand-over to a delivery thread, which was most of the time between PutEvents
+        and a consumer's ReceiveMessage. Every attempt is recorded and observed as from the worker.
+        """
+        by_id = {e.id: e for e in events}
+        done: list[_Settled] = []
+        later: list[DeliveryJob] = []
+        for job in jobs:
+            loaded = self._load(job, by_id.get(job.event_id))
+            if isinstance(loaded, str) or not self.registry.resolve(loaded.target.arn).inline:
+                later.append(job)
+                continue
+            done.append(self._deliver(loaded))
+        settlements = [d.settlement for d in done]
+        retrying = any(s.retry_at is not None for s in settlements)
+        effects = [effect for d in done for effect in d.after]
+        if retrying:
+            effects.insert(0, lambda: self._note_retries(settlements))
+        return Inline(settlements, later, retrying, effects)
+
+    def _note_retries(self, settlements: Sequence[Settlement]) -> None:
         retries = [s.retry_at for s in settlements if s.retry_at is not None]
         if retries:
             with self._lock:
                 soonest = min(retries)
                 if self._soonest_retry is None or soonest < self._soonest_retry:
                     self._soonest_retry = soonest
-        for d in done:
-            for effect in d.after:
-                effect()
-        return [d.outcome for d in done], held
 
     # ------------------------------------------------------------------ load
-    def _load(self, job: DeliveryJob) -> _Delivery | str:
+    def _load(self, job: DeliveryJob, event: Event | None = None) -> _Delivery | str:
         """The job's event, rule and target, or why there is nothing to deliver."""
-        with self._lock:
-            event = self._recent.get(job.event_id)
+        if event is None:
+            with self._lock:
+                event = self._recent.get(job.event_id)
         if event is None:
             event = self.store.get_event(job.event_id)
         if event is None:

@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bus.clock import Clock, SystemClock, aws_time
 from bus.engine.ingest import EntryError, ValidEntry, bus_name, check_entries, validate_entry
@@ -45,6 +45,9 @@ from bus.model import (
 )
 from bus.patterns import InvalidEventPattern, compile_pattern
 from bus.store import Store
+
+if TYPE_CHECKING:
+    from bus.engine.delivery import Inline
 
 __all__ = ["DetailCheck", "Engine", "PutEventsResult"]
 
@@ -91,6 +94,7 @@ class Engine:
         # told of new committed jobs, with their events
         self._listeners: list[Callable[[Sequence[DeliveryJob], Sequence[Event]], None]] = []
         self._event_listeners: list[Callable[[Sequence[Event]], None]] = []  # told of committed events
+        self._inline: Callable[[Sequence[DeliveryJob], Sequence[Event]], Inline] | None = None
         self.rules_version = 0  # bumped on every rule change: cheap staleness checks for caches
         # bus name -> check(source, detail_type, detail) -> None, or why the entry is refused
         self._detail_checks: dict[str, DetailCheck] = {}
@@ -123,6 +127,14 @@ class Engine:
         (the worker takes them from there without reading them back; no jobs means "look in the
         store")."""
         self._listeners.append(listener)
+
+    def deliver_inline(
+        self, delivery: Callable[[Sequence[DeliveryJob], Sequence[Event]], Inline] | None
+    ) -> None:
+        """Let ``delivery`` (``Deliverer.deliver_inline``) settle the jobs it can before they are
+        stored, in the transaction that accepts their events; None stops it (the bus is stopped:
+        jobs wait in the store)."""
+        self._inline = delivery
 
     def on_events(self, listener: Callable[[Sequence[Event]], None]) -> None:
         """Call ``listener(events)`` with the events each PutEvents call or bus-to-bus forward commits,
@@ -350,13 +362,26 @@ class Engine:
                 continue
             self._route(event, now, jobs, archived, envelope=event.envelope(valid.parsed_detail))
         if events:
-            self.store.append(events, jobs, archived, drops)
-        if jobs:
-            self.notify(jobs, events)
+            self._commit(events, jobs, archived, drops)
         if events and self._event_listeners:
             self._accepted([e for e in events if e.bus in self._buses])
         failed = sum(1 for r in results if "ErrorCode" in r)
         return {"FailedEntryCount": failed, "Entries": results}
+
+    def _commit(
+        self, events: list[Event], jobs: list[DeliveryJob], archived: list[tuple[str, str]], drops: list[Drop]
+    ) -> None:
+        """Store accepted events with their jobs; those delivered inline are settled in the same
+        transaction, the rest go to the worker."""
+        inline = self._inline(jobs, events) if self._inline is not None and jobs else None
+        if inline is None:
+            self.store.append(events, jobs, archived, drops)
+        else:
+            jobs = inline.later
+            self.store.append(events, jobs, archived, drops, inline.settlements)
+            inline.committed()
+        if jobs or (inline is not None and inline.retrying):
+            self.notify(jobs, events)
 
     def _event(self, entry: ValidEntry, now: float) -> Event:
         return Event(
@@ -432,9 +457,7 @@ class Engine:
         jobs: list[DeliveryJob] = []
         archived: list[tuple[str, str]] = []
         self._route(copy, now, jobs, archived)
-        self.store.append([copy], jobs, archived)
-        if jobs:
-            self.notify(jobs, [copy])
+        self._commit([copy], jobs, archived, [])
         if self._event_listeners:
             self._accepted([copy])
         return copy

@@ -114,6 +114,7 @@ class LocalBus:
             self.functions.xray_address = self.tracing.address
         self.functions.start()
         self.worker.start()
+        self.engine.deliver_inline(self.deliverer.deliver_inline)
         self.worker.notify()  # jobs left from an earlier run are in the store: take them now
         self._stop.clear()
         self._housekeeper = threading.Thread(
@@ -127,6 +128,7 @@ class LocalBus:
         if self._housekeeper is not None:
             self._housekeeper.join(timeout)
             self._housekeeper = None
+        self.engine.deliver_inline(None)
         self.worker.stop(timeout)
         self.functions.stop(timeout)
         self.tracing.stop()

@@ -75,8 +75,12 @@ class Store(abc.ABC):
         jobs: Sequence[DeliveryJob] = (),
         archived: Sequence[tuple[str, str]] = (),
         drops: Sequence[Drop] = (),
+        settled: Sequence[Settlement] = (),
     ) -> None:
-        """Commit accepted events with their jobs, (archive name, event id) entries and drops, atomically."""
+        """Commit accepted events with their jobs, (archive name, event id) entries and drops, atomically.
+
+        ``settled`` are outcomes of jobs delivered before they were stored (a local queue target,
+        ``Deliverer.deliver_inline``): written as ``settle_many`` would, with no job to remove."""
 
     @abc.abstractmethod
     def get_event(self, event_id: str) -> Event | None: ...

@@ -54,6 +54,7 @@ class MemoryStore(Store):
         jobs: Sequence[DeliveryJob] = (),
         archived: Sequence[tuple[str, str]] = (),
         drops: Sequence[Drop] = (),
+        settled: Sequence[Settlement] = (),
     ) -> None:
         with self._lock:
             by_id = {e.id: e for e in events}
@@ -67,6 +68,7 @@ class MemoryStore(Store):
                 event = by_id.get(event_id) or self._events[event_id]
                 self._archived.setdefault(archive, {})[event_id] = event
             self._drops.extend(drops)
+            self._settle(settled)
 
     def get_event(self, event_id: str) -> Event | None:
         with self._lock:
@@ -97,19 +99,22 @@ class MemoryStore(Store):
 
     def settle_many(self, settlements: Sequence[Settlement]) -> None:
         with self._lock:
-            for s in settlements:
-                job = s.job
-                if s.retry_at is None:
-                    self._jobs.pop(job.id, None)
-                else:
-                    tried = s.attempt is not None
-                    self._jobs[job.id] = replace(job, attempt=job.attempt + tried, due_at=s.retry_at)
-                if s.attempt is not None:
-                    self._attempts.setdefault(s.attempt.event_id, []).append(s.attempt)
-                for message in s.messages:
-                    self._messages.setdefault(message.queue, {})[message.id] = message
-                if s.drop is not None:
-                    self._drops.append(s.drop)
+            self._settle(settlements)
+
+    def _settle(self, settlements: Sequence[Settlement]) -> None:
+        for s in settlements:
+            job = s.job
+            if s.retry_at is None:
+                self._jobs.pop(job.id, None)
+            else:
+                tried = s.attempt is not None
+                self._jobs[job.id] = replace(job, attempt=job.attempt + tried, due_at=s.retry_at)
+            if s.attempt is not None:
+                self._attempts.setdefault(s.attempt.event_id, []).append(s.attempt)
+            for message in s.messages:
+                self._messages.setdefault(message.queue, {})[message.id] = message
+            if s.drop is not None:
+                self._drops.append(s.drop)
 
     def attempts(self, event_id: str) -> list[Attempt]:
         with self._lock:

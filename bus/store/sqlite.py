@@ -266,6 +266,7 @@ class SqliteStore(Store):
         jobs: Sequence[DeliveryJob] = (),
         archived: Sequence[tuple[str, str]] = (),
         drops: Sequence[Drop] = (),
+        settled: Sequence[Settlement] = (),
     ) -> None:
         event_rows = [EVENTS.row(e) for e in events]
         job_rows = [JOBS.row(j) for j in jobs]
@@ -280,6 +281,8 @@ class SqliteStore(Store):
                 raise StoreError(f"append failed: archive entries for unknown events {missing[:5]}")
             if drop_rows:
                 conn.executemany(DROPS.insert, drop_rows)
+            if settled:
+                _settle(conn, settled, stored=False)
 
     def get_event(self, event_id: str) -> Event | None:
         with self._read("get_event") as conn:
@@ -316,19 +319,7 @@ class SqliteStore(Store):
         if not settlements:
             return
         with self._write("settle") as conn:
-            for s in settlements:
-                job = s.job
-                # jobs are keyed by (due_at, id): the job as due_jobs returned it is found at once
-                if not conn.execute(_DELETE_JOB, (job.due_at, job.id)).rowcount:
-                    conn.execute("DELETE FROM jobs WHERE id = ?", (job.id,))  # rescheduled since: a scan
-                if s.retry_at is not None:
-                    tried = s.attempt is not None
-                    conn.execute(
-                        JOBS.insert, JOBS.row(replace(job, attempt=job.attempt + tried, due_at=s.retry_at))
-                    )
-            conn.executemany(ATTEMPTS.insert, [ATTEMPTS.row(s.attempt) for s in settlements if s.attempt])
-            conn.executemany(MESSAGES.insert, [MESSAGES.row(m) for s in settlements for m in s.messages])
-            conn.executemany(DROPS.insert, [DROPS.row(s.drop) for s in settlements if s.drop])
+            _settle(conn, settlements, stored=True)
 
     def attempts(self, event_id: str) -> list[Attempt]:
         with self._read("attempts") as conn:
@@ -443,6 +434,21 @@ class SqliteStore(Store):
     def purge_queue(self, queue: str) -> int:
         with self._write("purge_queue") as conn:
             return conn.execute("DELETE FROM messages WHERE queue = ?", (queue,)).rowcount
+
+
+def _settle(conn: sqlite3.Connection, settlements: Sequence[Settlement], *, stored: bool) -> None:
+    """Write outcomes; ``stored`` says their jobs are in the table (delivered inline ones never were)."""
+    for s in settlements:
+        job = s.job
+        # jobs are keyed by (due_at, id): the job as due_jobs returned it is found at once
+        if stored and not conn.execute(_DELETE_JOB, (job.due_at, job.id)).rowcount:
+            conn.execute("DELETE FROM jobs WHERE id = ?", (job.id,))  # rescheduled since: a scan
+        if s.retry_at is not None:
+            tried = s.attempt is not None
+            conn.execute(JOBS.insert, JOBS.row(replace(job, attempt=job.attempt + tried, due_at=s.retry_at)))
+    conn.executemany(ATTEMPTS.insert, [ATTEMPTS.row(s.attempt) for s in settlements if s.attempt])
+    conn.executemany(MESSAGES.insert, [MESSAGES.row(m) for s in settlements for m in s.messages])
+    conn.executemany(DROPS.insert, [DROPS.row(s.drop) for s in settlements if s.drop])
 
 
 def _mark_received(

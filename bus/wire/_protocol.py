@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from bus.engine.runtime import LocalBus
 from bus.errors import BusError
 
-__all__ = ["Operation", "Protocol", "Request", "WireError"]
+__all__ = ["Operation", "Protocol", "Request", "WaitingOperation", "WireError"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,8 @@ class Request:
 
 
 Operation = Callable[[LocalBus, Request], dict[str, Any]]
+# an operation that waits (a long poll): a coroutine, so that it waits on the event loop, not a thread
+WaitingOperation = Callable[[LocalBus, Request], Coroutine[Any, Any, dict[str, Any]]]
 
 
 class WireError(BusError):
@@ -44,6 +46,7 @@ class Protocol(abc.ABC):
     # operations that never wait (no long poll, no network): run on the event loop itself, sparing
     # a thread handoff each way; they hold the loop only for their SQLite transaction
     inline: ClassVar[frozenset[str]] = frozenset()
+    waiting: ClassVar[Mapping[str, WaitingOperation]] = {}
 
     @abc.abstractmethod
     def error(self, exc: BusError) -> tuple[int, dict[str, Any], dict[str, str]]:

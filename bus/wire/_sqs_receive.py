@@ -5,9 +5,9 @@ receive count incremented) and, on the way out, does what SQS does on receive: a
 queue's retention period is deleted, and a message received more often than the redrive policy's
 ``maxReceiveCount`` moves to the dead-letter queue instead of being returned.
 
-Long polls wait on a signal raised by every send through the API, and look at the store every
-``POLL_SECONDS`` for messages delivery wrote or that became visible again; an idle poll costs no
-CPU.
+Long polls wait on the event loop for a signal raised by every message written (a send through
+the API, a delivery), and look at the store every ``POLL_SECONDS`` for messages that became visible
+again; an idle poll costs no CPU and holds no thread.
 
 A receipt handle names the queue, the message and the store's handle of that receive; a malformed
 one is ReceiptHandleIsInvalid, a stale one (the message was received again or deleted) deletes
@@ -31,14 +31,14 @@ from bus.wire._sqs_errors import SqsError, check_batch, failed, integer, invalid
 from bus.wire._sqs_queue import SqsQueue, by_arn, load, require
 from bus.wire._sqs_state import state_of
 
-__all__ = ["OPERATIONS", "POLL_SECONDS", "decode_handle"]
+__all__ = ["OPERATIONS", "POLL_SECONDS", "WAITING", "decode_handle"]
 
 POLL_SECONDS = 0.1
 MAX_VISIBILITY = 43_200
 _SOURCE_ARN = "DeadLetterQueueSourceArn"
 
 
-def receive_message(bus: LocalBus, request: Request) -> dict[str, Any]:
+async def receive_message(bus: LocalBus, request: Request) -> dict[str, Any]:
     params = request.params
     queue = require(bus, params)
     count = integer(params, "MaxNumberOfMessages", 1, 10) or 1
@@ -56,7 +56,7 @@ def receive_message(bus: LocalBus, request: Request) -> dict[str, Any]:
         left = deadline - time.monotonic()
         if taken or left <= 0:
             break
-        state.wait(seen, min(POLL_SECONDS, left))
+        await state.wait(seen, min(POLL_SECONDS, left))
         current = load(bus, queue.name)
         if current is None:  # deleted while we waited
             break
@@ -218,8 +218,8 @@ def change_message_visibility_batch(bus: LocalBus, request: Request) -> dict[str
     return {"Successful": successful, "Failed": failures}
 
 
+WAITING = {"ReceiveMessage": receive_message}
 OPERATIONS = {
-    "ReceiveMessage": receive_message,
     "DeleteMessage": delete_message,
     "DeleteMessageBatch": delete_message_batch,
     "ChangeMessageVisibility": change_message_visibility,

@@ -7,6 +7,7 @@ window, so a restart forgets them (AWS would still reject a duplicate sent right
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import weakref
@@ -28,8 +29,9 @@ class Deduplicated:
 class SqsState:
     def __init__(self) -> None:
         self.documents = threading.RLock()  # queue documents: create, set attributes, move tasks
-        self._arrivals = threading.Condition()
+        self._arrivals = threading.Lock()
         self._sent = 0
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._dedup: dict[tuple[str, str], Deduplicated] = {}
         self._dedup_lock = threading.Lock()
         self._sequence = time.time_ns()
@@ -38,23 +40,52 @@ class SqsState:
 
     # ------------------------------------------------------------------ long polling
     def sent(self) -> None:
-        """A message arrived through the API: wake every long poll so it looks again."""
+        """A message arrived (through the API, or written by delivery): wake every long poll so it
+        looks again. Called from any thread; a poll waiting on the calling thread's own loop (a
+        PutEvents that delivered inline) is woken without a hop through another thread."""
         with self._arrivals:
             self._sent += 1
-            self._arrivals.notify_all()
+            waiters, self._waiters = self._waiters, []
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for loop, future in waiters:
+            if loop is running:
+                _wake(future)
+            elif not loop.is_closed():
+                loop.call_soon_threadsafe(_wake, future)
 
     def arrivals(self) -> int:
         with self._arrivals:
             return self._sent
 
-    def wait(self, seen: int, timeout: float) -> None:
+    def waiting(self) -> int:
+        """How many long polls are waiting now."""
+        with self._arrivals:
+            return len(self._waiters)
+
+    async def wait(self, seen: int, timeout: float) -> None:
         """Until a message arrives after ``seen`` (from ``arrivals``) or ``timeout`` passes.
 
-        Delivery signals its writes too (``LocalBus.message_listeners``); messages that become
-        visible again after a timeout do not, so callers still wait in short slices.
+        A long poll waits on the event loop, not on a thread: a thread pool would cap how many
+        consumers can wait at once. Messages that become visible again after a visibility timeout
+        raise no signal, so callers still wait in short slices.
         """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         with self._arrivals:
-            self._arrivals.wait_for(lambda: self._sent != seen, timeout)
+            if self._sent != seen:
+                return
+            self._waiters.append((loop, future))
+        timer = loop.call_later(timeout, _wake, future)
+        try:
+            await future
+        finally:
+            timer.cancel()
+            with self._arrivals:
+                if (loop, future) in self._waiters:
+                    self._waiters.remove((loop, future))
 
     # ------------------------------------------------------------------ FIFO
     def deduplicate(
@@ -88,6 +119,11 @@ class SqsState:
         with self._dedup_lock:
             self._sequence += 1
             return f"{self._sequence:020d}"
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 _STATES: weakref.WeakKeyDictionary[LocalBus, SqsState] = weakref.WeakKeyDictionary()

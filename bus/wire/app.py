@@ -3,7 +3,8 @@
 AWS JSON protocols put the operation in the ``X-Amz-Target`` header (``AWSEvents.PutEvents``,
 ``AmazonSQS.SendMessage``) and the input in a JSON body; errors are JSON with ``__type`` and
 ``message`` and a 4xx/5xx status, which botocore turns into its modelled exception classes.
-Handlers run in a thread pool: the engine is synchronous (SQLite).
+Handlers run in a thread pool (the engine is synchronous: SQLite), except quick ones and long polls,
+which run on the event loop (``_call``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from bus.engine.runtime import LocalBus
 from bus.errors import BusError, InternalError
-from bus.wire._protocol import Protocol, Request, WireError
+from bus.wire._protocol import Protocol, Request, WaitingOperation, WireError
 from bus.wire.auth import Authenticator
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "read_body", "signature_error"]
@@ -47,6 +48,8 @@ def create_app(
     protocols such as ``schemas``, the console); they check signatures themselves with
     ``bus.wire.app.signature_error``."""
 
+    calls: dict[tuple[str, str], WaitingOperation] = {}
+
     async def health(_: HttpRequest) -> Response:
         return JSONResponse({"status": "ok", "pending_deliveries": bus.store.pending_jobs()})
 
@@ -68,9 +71,12 @@ def create_app(
         denied = signature_error(http, body, protocol)
         if denied is not None:
             return denied
-        handler = protocol.operations.get(operation)
-        if handler is None:
-            return _error(protocol, WireError("UnknownOperationException", f"Unknown operation {target}"))
+        call = calls.get((prefix, operation))
+        if call is None:
+            call = _call(protocol, operation)
+            if call is None:
+                return _error(protocol, WireError("UnknownOperationException", f"Unknown operation {target}"))
+            calls[(prefix, operation)] = call  # only known operations: a bounded cache
         try:
             params = json.loads(body or b"{}")
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
@@ -81,10 +87,7 @@ def create_app(
             )
         request = Request(operation, params, http.headers.get("x-amzn-trace-id"), dict(http.headers))
         try:
-            if operation in protocol.inline:
-                result = handler(bus, request)
-            else:
-                result = await run_in_threadpool(handler, bus, request)
+            result = await call(bus, request)
         except BusError as exc:
             return _error(protocol, exc)
         except Exception:  # a bug must not take the server down, nor leak internals
@@ -96,6 +99,27 @@ def create_app(
     app.state.authenticator = authenticator
     app.state.max_body = max_body
     return app
+
+
+def _call(protocol: Protocol, operation: str) -> WaitingOperation | None:
+    """How an operation runs: one that waits is a coroutine on the event loop; a quick one
+    (``Protocol.inline``) runs on the loop too, sparing a thread hand-over each way; the rest run
+    in a thread, since the engine is synchronous (SQLite)."""
+    waiting = protocol.waiting.get(operation)
+    handler = protocol.operations.get(operation)
+    if waiting is not None or handler is None:
+        return waiting
+    if operation in protocol.inline:
+
+        async def on_loop(bus: LocalBus, request: Request) -> dict[str, Any]:
+            return handler(bus, request)
+
+        return on_loop
+
+    async def in_thread(bus: LocalBus, request: Request) -> dict[str, Any]:
+        return await run_in_threadpool(handler, bus, request)
+
+    return in_thread
 
 
 def signature_error(http: HttpRequest, body: bytes, protocol: Protocol) -> Response | None:

@@ -20,11 +20,12 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from bus.errors import BusError
-from bus.wire._protocol import Operation, Protocol
+from bus.wire._protocol import Operation, Protocol, WaitingOperation
 from bus.wire._sqs_errors import SqsError, error_response
 from bus.wire._sqs_moves import OPERATIONS as MOVES
 from bus.wire._sqs_queue_ops import OPERATIONS as QUEUES
 from bus.wire._sqs_receive import OPERATIONS as RECEIVING
+from bus.wire._sqs_receive import WAITING
 from bus.wire._sqs_send import OPERATIONS as SENDING
 
 __all__ = ["SqsError", "SqsProtocol"]
@@ -34,6 +35,7 @@ class SqsProtocol(Protocol):
     target_prefix: ClassVar[str] = "AmazonSQS"
     content_type: ClassVar[str] = "application/x-amz-json-1.0"
     operations: ClassVar[Mapping[str, Operation]] = {**QUEUES, **SENDING, **RECEIVING, **MOVES}
+    waiting: ClassVar[Mapping[str, WaitingOperation]] = WAITING
     inline: ClassVar[frozenset[str]] = frozenset(
         {"SendMessage", "SendMessageBatch", "DeleteMessage", "DeleteMessageBatch", "GetQueueAttributes"}
     )

@@ -243,6 +243,25 @@ class StoreContract:
         assert [a.job_id for a in store.attempts("e1")] == ["j1", "j3"]
         assert [m.id for m in store.receive_messages("orders", 10, 30, T0 + 1)] == ["m1"]
 
+    def test_append_commits_outcomes_of_jobs_never_stored(self, store: Store) -> None:
+        # inline delivery: the jobs' outcomes are committed with their event, the jobs never are
+        j1, j2, j3 = job("j1"), job("j2"), job("j3")
+        sent = QueueMessage("m1", "orders", '{"id":"e1"}', T0)
+        gone = Drop("e1", "no dead-letter queue", T0, bus="default", rule="rule-a", target_id="t3")
+        store.append(
+            [event("e1")],
+            [j2],  # a job for the worker, next to them
+            settled=[
+                Settlement(j1, attempt(j1, Outcome.DELIVERED, T0), messages=(sent,)),
+                Settlement(j3, attempt(j3, Outcome.RETRY, T0, "E"), retry_at=T0 + 5),
+                Settlement(job("j4"), attempt(job("j4"), Outcome.DROPPED, T0, "E"), drop=gone),
+            ],
+        )
+        assert store.due_jobs(T0 + 100, 10) == [job("j2"), job("j3", attempt=1, due_at=T0 + 5)]
+        assert [a.job_id for a in store.attempts("e1")] == ["j1", "j3", "j4"]
+        assert [m.id for m in store.receive_messages("orders", 10, 30, T0)] == ["m1"]
+        assert store.drops() == [gone]
+
     def test_settle_many_of_nothing_is_a_no_op(self, store: Store) -> None:
         store.settle_many([])
         assert store.pending_jobs() == 0

@@ -6,6 +6,7 @@ message is there), never with fixed sleeps.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import threading
@@ -19,7 +20,9 @@ from bus.engine.runtime import LocalBus
 from bus.errors import BusError
 from bus.model import DeadLetterConfig, Target
 from bus.wire._protocol import Request
+from bus.wire._sqs_state import state_of
 from bus.wire.sqs import SqsProtocol
+from tests.support.aws import aws_client
 
 ACCOUNT = "123456789012"
 
@@ -345,6 +348,37 @@ def test_long_poll_returns_when_a_message_is_sent(sqs: Any) -> None:
     assert 0.9 < time.monotonic() - started < 3
 
 
+WAITERS = 50  # more than the server's worker threads (anyio's default limit is 40)
+
+
+def test_long_polls_hold_no_thread(bus: LocalBus, endpoint: str) -> None:
+    """Long polls wait on the event loop: however many consumers wait, calls that need a worker
+    thread are still answered, and every poll gets its message when it comes."""
+    client = aws_client("sqs", endpoint, max_pool_connections=WAITERS + 4)
+    url = client.create_queue(QueueName="q")["QueueUrl"]
+    got: list[list[dict[str, Any]]] = []
+    polls = [
+        threading.Thread(target=lambda: got.append(receive(client, url, wait=20))) for _ in range(WAITERS)
+    ]
+    for poll in polls:
+        poll.start()
+    try:
+        deadline = time.monotonic() + 10
+        while state_of(bus).waiting() < WAITERS and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert state_of(bus).waiting() == WAITERS
+        assert client.list_queues()["QueueUrls"] == [url]  # ListQueues runs in a worker thread
+        assert state_of(bus).waiting() == WAITERS  # answered while every poll still waits
+        bodies = [str(i) for i in range(WAITERS)]
+        for start in range(0, WAITERS, 10):
+            entries = [{"Id": b, "MessageBody": b} for b in bodies[start : start + 10]]
+            assert not client.send_message_batch(QueueUrl=url, Entries=entries).get("Failed")
+    finally:
+        for poll in polls:
+            poll.join(30)
+    assert sorted(m["Body"] for batch in got for m in batch) == sorted(bodies)
+
+
 def test_delay_seconds(sqs: Any) -> None:
     url = sqs.create_queue(QueueName="q")["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
@@ -558,7 +592,8 @@ def test_handlers_run_without_a_server(bus: LocalBus) -> None:
     ops["SendMessage"](
         bus, Request("SendMessage", {"QueueUrl": url, "MessageBody": "b"}, trace_header="Root=1-a")
     )
-    got = ops["ReceiveMessage"](bus, Request("ReceiveMessage", {"QueueUrl": url, "AttributeNames": ["All"]}))
+    receive = SqsProtocol.waiting["ReceiveMessage"]  # a coroutine: long polls wait on the event loop
+    got = asyncio.run(receive(bus, Request("ReceiveMessage", {"QueueUrl": url, "AttributeNames": ["All"]})))
     assert got["Messages"][0]["Attributes"]["AWSTraceHeader"] == "Root=1-a"  # from X-Amzn-Trace-Id
     with pytest.raises(BusError) as exc:
         ops["GetQueueUrl"](bus, Request("GetQueueUrl", {"QueueName": "nope"}))

@@ -144,6 +144,9 @@ class TargetKind(abc.ABC):
     # True for kinds whose send waits on the network (HTTP): they run on a pool of their own, so a
     # slow endpoint cannot hold back deliveries to local targets
     blocking: ClassVar[bool] = False
+    # True for kinds whose send only writes to the store (a local queue): PutEvents delivers to them
+    # in the transaction that accepts the event (``Deliverer.deliver_inline``)
+    inline: ClassVar[bool] = False
 
     def matches(self, arn: str) -> bool:
         return self.arn_pattern.match(arn) is not None

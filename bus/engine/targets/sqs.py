@@ -42,6 +42,7 @@ def _system_attributes(event: Event) -> dict[str, str]:
 class SqsKind(TargetKind):
     name = "sqs"
     arn_pattern = re.compile(r"arn:aws[a-z-]*:sqs:")
+    inline = True
 
     def send(self, ctx: SendContext, target: Target, event: Event, body: str) -> SendResult:
         queue = resolve_queue(ctx.documents, target.arn)
