@@ -10,6 +10,7 @@ while a change commits is dropped at the next lookup.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bus.model import from_doc
@@ -29,8 +30,11 @@ class Documents:
         self._lock = threading.Lock()
         self._kinds: dict[str, tuple[int, dict[tuple[type[Any], str], Any]]] = {}
 
-    def get(self, cls: type[R], kind: str, key: str) -> R | None:
-        """The resource ``(kind, key)`` as a ``cls``, or None when there is none."""
+    def get(
+        self, cls: type[R], kind: str, key: str, parse: Callable[[dict[str, Any]], R] | None = None
+    ) -> R | None:
+        """The resource ``(kind, key)`` as a ``cls`` (made by ``parse`` when given), or None when
+        there is none. Values are shared: they must be immutable."""
         version = self._store.kind_version(kind)  # read before the document: a later change invalidates
         entry = (cls, key)
         with self._lock:
@@ -39,7 +43,7 @@ class Documents:
                 value: R | None = cache[entry]
                 return value
         doc = self._store.get_resource(kind, key)
-        value = from_doc(cls, doc) if doc is not None else None
+        value = None if doc is None else parse(doc) if parse is not None else from_doc(cls, doc)
         with self._lock:
             seen, cache = self._kinds.get(kind, (-1, {}))
             if seen != version:

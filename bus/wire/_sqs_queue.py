@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from bus.engine.runtime import LocalBus
 from bus.model import Queue, from_doc, queue_key, to_doc
 from bus.wire._sqs_errors import SqsError, as_int, invalid_parameter, no_queue, text
+from bus.wire._sqs_state import state_of
 
 __all__ = [
     "QUEUE_ATTRIBUTES",
@@ -143,8 +144,8 @@ class SqsQueue:
 
 # ------------------------------------------------------------------ store
 def load(bus: LocalBus, name: str) -> SqsQueue | None:
-    doc = bus.store.get_resource(*queue_key(name)) if name else None
-    return None if doc is None else _from_doc(doc)
+    """The queue, parsed once until a queue changes: every SQS call starts here."""
+    return state_of(bus).queues.get(SqsQueue, *queue_key(name), _from_doc) if name else None
 
 
 def every_queue(bus: LocalBus, prefix: str = "") -> list[SqsQueue]:

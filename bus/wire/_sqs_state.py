@@ -1,5 +1,6 @@
 """What the SQS API keeps in memory per bus: the wake-up signal of long polls, FIFO deduplication,
-sequence numbers, purge times, and the lock that serialises read-modify-write of queue documents.
+sequence numbers, purge times, parsed queue documents, and the lock that serialises
+read-modify-write of queue documents.
 
 Messages themselves are always in the store. Deduplication ids live here for AWS's five-minute
 window, so a restart forgets them (AWS would still reject a duplicate sent right after).
@@ -13,6 +14,7 @@ import time
 import weakref
 
 from bus.engine.runtime import LocalBus
+from bus.store.documents import Documents
 
 __all__ = ["DEDUP_WINDOW_SECONDS", "Deduplicated", "SqsState", "state_of"]
 
@@ -27,7 +29,8 @@ class Deduplicated:
 
 
 class SqsState:
-    def __init__(self) -> None:
+    def __init__(self, bus: LocalBus) -> None:
+        self.queues = Documents(bus.store)  # parsed queue documents (``_sqs_queue.load``)
         self.documents = threading.RLock()  # queue documents: create, set attributes, move tasks
         self._arrivals = threading.Lock()
         self._sent = 0
@@ -134,7 +137,7 @@ def state_of(bus: LocalBus) -> SqsState:
     with _STATES_LOCK:
         state = _STATES.get(bus)
         if state is None:
-            state = _STATES[bus] = SqsState()
+            state = _STATES[bus] = SqsState(bus)
             # messages that rule delivery writes wake long polls too, not only SendMessage
             bus.message_listeners.append(lambda _queue: state.sent())
         return state
