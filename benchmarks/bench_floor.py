@@ -1,18 +1,21 @@
-"""The floor under every wire latency: one boto3 PutEvents call against an endpoint that does nothing.
+"""The floor under every wire latency: boto3 against an endpoint that does nothing.
 
-    python benchmarks/bench_floor.py [--calls 500]
+    python benchmarks/bench_floor.py [--calls 500] [--events 1000]
 
-The same uvicorn (httptools, uvloop) and Starlette as `choreo serve`, in its own process, answering
-every POST with a fixed one-entry PutEvents response: what remains is boto3's own work (serialise,
-sign, parse) plus HTTP on loopback. bench_wire.py's PutEvents call and publish-to-receive figures sit
-on top of this floor (one call to publish, one long-poll answer to receive).
+The same uvicorn (httptools, uvloop) and Starlette as `choreo serve`, in its own process, with
+nothing behind them. Two measurements:
+
+- one PutEvents call, answered with a fixed one-entry response: boto3's own work (serialise, sign,
+  parse) plus HTTP on loopback;
+- publish-to-receive, measured exactly as bench_wire.py measures choreo (its ``latency`` function:
+  6 sender processes at 100 events/s, 2 receivers long-polling, DeleteMessageBatch after each
+  receive), against a stand-in that keeps nothing: PutEvents hands the event to a waiting
+  ReceiveMessage in memory. No bus can answer sooner on this machine with this client.
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
-import socket
 import sys
 import time
 from pathlib import Path
@@ -20,49 +23,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _aws import client
-
-_ANSWER = b'{"FailedEntryCount":0,"Entries":[{"EventId":"floor"}]}'
-
-
-def _serve(port: int) -> None:
-    import uvicorn
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import Route
-
-    async def answer(request: Request) -> Response:
-        await request.body()
-        return Response(_ANSWER, media_type="application/x-amz-json-1.1")
-
-    app = Starlette(routes=[Route("/", answer, methods=["POST"])])
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", http="httptools", loop="uvloop"
-    )
-    uvicorn.Server(config).run()
+from _standin import StandIn
+from bench_wire import latency
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--events", type=int, default=2000, help="publish-to-receive events at 100/s")
     args = parser.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = mp.get_context("spawn").Process(target=_serve, args=(port,), daemon=True)
-    server.start()
+    stand_in = StandIn()
     try:
-        events = client("events", f"http://127.0.0.1:{port}")
+        events = client("events", stand_in.url)
         entry = [{"EventBusName": "b", "Source": "s", "DetailType": "d", "Detail": '{"a":1}'}]
-        deadline = time.monotonic() + 30
-        while True:  # until the server answers
-            try:
-                events.put_events(Entries=entry)
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
         for _ in range(50):
             events.put_events(Entries=entry)
         calls: list[float] = []
@@ -75,9 +48,15 @@ def main() -> None:
         p50, p99 = calls[len(calls) // 2], calls[int(len(calls) * 0.99)]
         print(f"boto3 PutEvents against a do-nothing endpoint ({args.calls} calls at 100/s):")
         print(f"  p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+        got = latency(stand_in, "floor", stand_in.queue_url, args.events, 100.0, 6)
+        print(f"publish-to-receive through a stand-in that keeps nothing ({args.events} events at 100/s,")
+        print("  6 senders, 2 receivers, as bench_wire.py measures choreo):")
+        print(
+            f"  p50 {got['latency_ms_p50']:.2f} ms, p95 {got['latency_ms_p95']:.2f} ms,"
+            f" p99 {got['latency_ms_p99']:.2f} ms (missing {got['missing']})"
+        )
     finally:
-        server.terminate()
-        server.join(5)
+        stand_in.stop()
 
 
 if __name__ == "__main__":

@@ -41,7 +41,10 @@ LocalStack, before the next phase starts (interleaved, so a change of machine lo
    the time just before each PutEvents call by EventId; two receiver threads of this process
    long-poll the queue (WaitTimeSeconds=1, MaxNumberOfMessages=10), delete what they received and
    record the receive time. Latency = receive time - publish time (one host clock,
-   CLOCK_MONOTONIC); p50 / p95 / p99. 1,000 events (--quick 300) on both servers.
+   CLOCK_MONOTONIC); p50 / p95 / p99. 2,000 events (--quick 300), as LocalStack's quoted run, on
+   both servers, and between them on a stand-in that does nothing (benchmarks/_standin.py: the
+   same uvicorn and Starlette, PutEvents handing the event to a waiting ReceiveMessage in memory):
+   the floor this client and this machine put under any server, in the same run.
 3. Server load: CPU, RSS and threads of each server process (and its children) sampled every
    0.25 s from /proc/<pid>/stat and /proc/<pid>/status, per phase.
 
@@ -82,6 +85,7 @@ from _aws import client  # noqa: E402
 from _localstack import LS_DEFAULT_VENV, LocalStack  # noqa: E402
 from _proc import _cpu_seconds, _ProcSampler  # noqa: E402
 from _profiler import _Sampler  # noqa: E402
+from _standin import StandIn  # noqa: E402
 
 # QUOTED, not measured: ../shared/bench/localstack/README.md, quiet run on this 2-core machine (2026-11-23)
 LOCALSTACK_QUOTED: dict[str, Any] = {
@@ -477,7 +481,7 @@ def main() -> None:
     signal.signal(signal.SIGHUP, _on_signal)
     total = 2_000 if args.quick else 20_000
     ls_total = args.ls_events or (2_000 if args.quick else 4_000)
-    lat_events = 300 if args.quick else 1_000
+    lat_events = 300 if args.quick else 2_000  # as LocalStack's quoted run
     rate = 100.0
     n = args.senders
     ls_venv = _ls_venv(args)
@@ -500,7 +504,7 @@ def main() -> None:
     elif not want_ls:
         ls_block["reason"] = "--localstack off"
 
-    results: dict[str, dict[str, Any]] = {"choreo": {}, "localstack": {}}
+    results: dict[str, dict[str, Any]] = {"choreo": {}, "localstack": {}, "floor": {}}
     sampler = _ProcSampler()
     ls: LocalStack | None = None
     server: Server | None = None
@@ -560,8 +564,10 @@ def main() -> None:
             sampler.phase = "idle"
             time.sleep(1.0)
 
-            def phase(key: str, label: str, run: Callable[[Any, dict[str, str]], dict[str, Any]]) -> None:
-                for target in [server, ls]:
+            def phase(
+                key: str, label: str, run: Callable[[Any, dict[str, str]], dict[str, Any]], *extra: Any
+            ) -> None:
+                for target in [server, *extra, ls]:
                     if target is None:
                         continue
                     sampler.phase = f"{key}:{target.name}"
@@ -569,7 +575,7 @@ def main() -> None:
                     try:
                         results[target.name][key] = r = run(target, urls[target.name])
                     except Exception as error:
-                        if target is server:
+                        if target is not ls:
                             raise
                         ls_failed(key, error)
                         continue
@@ -597,11 +603,17 @@ def main() -> None:
                 f"{n} senders",
                 lambda t, u: throughput(t, bus, u["tpn"], "bench.tpn", total if t is server else ls_total, n),
             )
-            phase(
-                "latency",
-                f"latency at {rate:.0f}/s",
-                lambda t, u: latency(t, bus, u["lat"], lat_events, rate, n),
-            )
+            floor = StandIn()  # the same measurement against a server that does nothing
+            urls["floor"] = {"lat": floor.queue_url}
+            try:
+                phase(
+                    "latency",
+                    f"latency at {rate:.0f}/s",
+                    lambda t, u: latency(t, bus, u["lat"], lat_events, rate, n),
+                    floor,
+                )
+            finally:
+                floor.stop()
             sampler.phase = "end"
             sampler.sample()
         finally:
@@ -634,6 +646,7 @@ def main() -> None:
     ours = results["choreo"]
     tp1, tp, lat = ours["throughput_1_sender"], ours["throughput"], ours["latency"]
     out.update(throughput_1_sender=tp1, throughput=tp, latency=lat, server=load("choreo"))
+    floor = out["floor_latency"] = results["floor"]["latency"]
     theirs = results["localstack"]
     measured = all(k in theirs for k in ("throughput_1_sender", "throughput", "latency"))
     ls_block["measured"] = measured
@@ -789,6 +802,25 @@ def main() -> None:
             x("latency_ms_p99"),
             f"{q['latency_ms_p99']} ms",
             f"<= {TARGET_P99_MS} ms: {yes(out['targets']['p99_met'])}",
+        ),
+        (
+            "publish->receive p50/p95/p99, do-nothing stand-in (floor)",
+            f"{floor['latency_ms_p50']} / {floor['latency_ms_p95']} / {floor['latency_ms_p99']} ms",
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            "choreo above the floor, p50/p95/p99",
+            " / ".join(
+                f"{lat[k] - floor[k]:+.2f}" for k in ("latency_ms_p50", "latency_ms_p95", "latency_ms_p99")
+            )
+            + " ms",
+            "",
+            "",
+            "",
+            "",
         ),
         (
             "publish->receive max",
