@@ -51,12 +51,12 @@ async def receive_message(bus: LocalBus, request: Request) -> dict[str, Any]:
     state = state_of(bus)
     deadline = time.monotonic() + wait
     while True:
-        seen = state.arrivals()
+        seen = state.arrivals(queue.name)
         taken = _take(bus, queue, count, queue.queue.visibility_timeout if visibility is None else visibility)
         left = deadline - time.monotonic()
         if taken or left <= 0:
             break
-        await state.wait(seen, min(POLL_SECONDS, left))
+        await state.wait(queue.name, seen, min(POLL_SECONDS, left))
         current = load(bus, queue.name)
         if current is None:  # deleted while we waited
             break
@@ -106,7 +106,7 @@ def _dead_letter(bus: LocalBus, queue: SqsQueue, m: QueueMessage, dlq_arn: str, 
     )
     bus.store.send_message(moved)  # first the copy, then the original: at least once
     bus.store.delete_message(queue.name, m.receipt_handle or "")
-    state_of(bus).sent()
+    state_of(bus).sent(dlq.name)
     return True
 
 

@@ -135,7 +135,7 @@ def _send(bus: LocalBus, queue: SqsQueue, out: _Outgoing) -> dict[str, Any]:
         visible_at=sent_at + out.delay,
     )
     bus.store.send_message(message)
-    state.sent()
+    state.sent(queue.name)
     return _result(out, message_id, sequence)
 
 

@@ -28,13 +28,17 @@ class Deduplicated:
         self.expires_at, self.message_id, self.sequence = expires_at, message_id, sequence
 
 
+_Waiter = tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]  # a long poll, on its loop
+
+
 class SqsState:
     def __init__(self, bus: LocalBus) -> None:
         self.queues = Documents(bus.store)  # parsed queue documents (``_sqs_queue.load``)
         self.documents = threading.RLock()  # queue documents: create, set attributes, move tasks
         self._arrivals = threading.Lock()
-        self._sent = 0
-        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._epoch = 0  # bumped by a signal for every queue
+        self._counts: dict[str, int] = {}  # queue -> signals for it
+        self._waiters: dict[str, list[_Waiter]] = {}  # queue -> long polls waiting on it
         self._dedup: dict[tuple[str, str], Deduplicated] = {}
         self._dedup_lock = threading.Lock()
         self._sequence = time.time_ns()
@@ -42,13 +46,19 @@ class SqsState:
         self.purged_at: dict[str, float] = {}
 
     # ------------------------------------------------------------------ long polling
-    def sent(self) -> None:
-        """A message arrived (through the API, or written by delivery): wake every long poll so it
-        looks again. Called from any thread; a poll waiting on the calling thread's own loop (a
-        PutEvents that delivered inline) is woken without a hop through another thread."""
+    def sent(self, queue: str | None = None) -> None:
+        """A message arrived in ``queue`` (through the API, or written by delivery; None: in any
+        queue): wake the long polls waiting on it so they look again. Called from any thread; a
+        poll waiting on the calling thread's own loop (a PutEvents that delivered inline) is woken
+        without a hop through another thread."""
         with self._arrivals:
-            self._sent += 1
-            waiters, self._waiters = self._waiters, []
+            if queue is None:
+                self._epoch += 1
+                waiters = [w for ws in self._waiters.values() for w in ws]
+                self._waiters = {}
+            else:
+                self._counts[queue] = self._counts.get(queue, 0) + 1
+                waiters = self._waiters.pop(queue, [])
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -59,17 +69,19 @@ class SqsState:
             elif not loop.is_closed():
                 loop.call_soon_threadsafe(_wake, future)
 
-    def arrivals(self) -> int:
+    def arrivals(self, queue: str) -> int:
+        """A count that changes whenever ``queue`` may have received a message."""
         with self._arrivals:
-            return self._sent
+            return self._epoch + self._counts.get(queue, 0)
 
     def waiting(self) -> int:
         """How many long polls are waiting now."""
         with self._arrivals:
-            return len(self._waiters)
+            return sum(len(ws) for ws in self._waiters.values())
 
-    async def wait(self, seen: int, timeout: float) -> None:
-        """Until a message arrives after ``seen`` (from ``arrivals``) or ``timeout`` passes.
+    async def wait(self, queue: str, seen: int, timeout: float) -> None:
+        """Until a message arrives in ``queue`` after ``seen`` (from ``arrivals``) or ``timeout``
+        passes.
 
         A long poll waits on the event loop, not on a thread: a thread pool would cap how many
         consumers can wait at once. Messages that become visible again after a visibility timeout
@@ -77,18 +89,22 @@ class SqsState:
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
+        waiter = (loop, future)
         with self._arrivals:
-            if self._sent != seen:
+            if self._epoch + self._counts.get(queue, 0) != seen:
                 return
-            self._waiters.append((loop, future))
+            self._waiters.setdefault(queue, []).append(waiter)
         timer = loop.call_later(timeout, _wake, future)
         try:
             await future
         finally:
             timer.cancel()
             with self._arrivals:
-                if (loop, future) in self._waiters:
-                    self._waiters.remove((loop, future))
+                waiting = self._waiters.get(queue, [])
+                if waiter in waiting:
+                    waiting.remove(waiter)
+                    if not waiting:
+                        del self._waiters[queue]
 
     # ------------------------------------------------------------------ FIFO
     def deduplicate(
@@ -109,6 +125,8 @@ class SqsState:
             self._dedup = {k: v for k, v in self._dedup.items() if k[0] != queue}
             self._last_sent.pop(queue, None)
         self.purged_at.pop(queue, None)
+        with self._arrivals:
+            self._counts.pop(queue, None)
 
     def sent_at(self, queue: str, now: float) -> float:
         """``now``, nudged past the queue's previous send: the store orders a queue by send time, so
@@ -139,5 +157,5 @@ def state_of(bus: LocalBus) -> SqsState:
         if state is None:
             state = _STATES[bus] = SqsState(bus)
             # messages that rule delivery writes wake long polls too, not only SendMessage
-            bus.message_listeners.append(lambda _queue: state.sent())
+            bus.message_listeners.append(state.sent)
         return state
