@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Coroutine, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from bus.engine.runtime import LocalBus
 from bus.errors import BusError
 
-__all__ = ["Operation", "Protocol", "Request", "WaitingOperation", "WireError"]
+__all__ = ["Operation", "Protocol", "Request", "WaitingOperation", "WireError", "woke_waiting", "woken"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,23 @@ class Request:
 Operation = Callable[[LocalBus, Request], dict[str, Any]]
 # an operation that waits (a long poll): a coroutine, so that it waits on the event loop, not a thread
 WaitingOperation = Callable[[LocalBus, Request], Coroutine[Any, Any, dict[str, Any]]]
+
+
+_WOKEN: ContextVar[bool] = ContextVar("choreo_woke_waiting", default=False)
+
+
+def woke_waiting() -> None:
+    """Say that the operation running on this event loop made a waiting one ready (a message for
+    a long poll): the app lets that one answer before this one does (``woken``)."""
+    _WOKEN.set(True)
+
+
+def woken() -> bool:
+    """Whether the operation running in this context woke a waiting one (and forget it)."""
+    if not _WOKEN.get():
+        return False
+    _WOKEN.set(False)
+    return True
 
 
 class WireError(BusError):

@@ -15,6 +15,7 @@ import weakref
 
 from bus.engine.runtime import LocalBus
 from bus.store.documents import Documents
+from bus.wire._protocol import woke_waiting
 
 __all__ = ["DEDUP_WINDOW_SECONDS", "Deduplicated", "SqsState", "state_of"]
 
@@ -66,6 +67,7 @@ class SqsState:
         for loop, future in waiters:
             if loop is running:
                 _wake(future)
+                woke_waiting()
             elif not loop.is_closed():
                 loop.call_soon_threadsafe(_wake, future)
 

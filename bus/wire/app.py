@@ -9,6 +9,7 @@ which run on the event loop (``_call``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -23,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from bus.engine.runtime import LocalBus
 from bus.errors import BusError, InternalError
-from bus.wire._protocol import Protocol, Request, WaitingOperation, WireError
+from bus.wire._protocol import Protocol, Request, WaitingOperation, WireError, woken
 from bus.wire.auth import Authenticator
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "read_body", "signature_error"]
@@ -112,7 +113,10 @@ def _call(protocol: Protocol, operation: str) -> WaitingOperation | None:
     if operation in protocol.inline:
 
         async def on_loop(bus: LocalBus, request: Request) -> dict[str, Any]:
-            return handler(bus, request)
+            result = handler(bus, request)
+            if woken():  # a long poll it woke answers first: delivery before acknowledgement
+                await asyncio.sleep(0)
+            return result
 
         return on_loop
 
