@@ -124,13 +124,14 @@ def _pct(values: list[float], p: float) -> float:
 def _serve(data_dir: str, port: int, ready: str, profile: str | None) -> None:
     """The server process: LocalBus + uvicorn on 127.0.0.1:port until SIGTERM."""
     from bus.engine.runtime import LocalBus
-    from bus.wire.server import ServerThread
+    from bus.wire.server import ServerThread, settle_heap
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     sampler = _Sampler() if profile else None
     with LocalBus(data_dir, endpoint=f"http://127.0.0.1:{port}") as local:
         server = ServerThread(local, port=port).start()
+        settle_heap()  # as `choreo serve` does
         Path(ready).write_text(server.url)
         if sampler is not None:
             sampler.start()

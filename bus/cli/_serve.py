@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -77,7 +78,7 @@ def serve(
     from bus.schemas import IngestValidator
     from bus.template import TemplateError, load_template
     from bus.wire.auth import Authenticator, CredentialsError
-    from bus.wire.server import build_server
+    from bus.wire.server import build_server, settle_heap
     from events.contracts import ContractError, load_contracts
 
     out = Console(highlight=False)
@@ -150,6 +151,11 @@ def serve(
                 f"  requests must be SigV4-signed by one of the {keys} access key(s) of {auth}", markup=False
             )
         server = build_server(bus, host, port, authenticator=authenticator)
-        server.run()  # returns on SIGINT/SIGTERM once in-flight requests finish
+        settle_heap()
+        # uvicorn handles SIGINT/SIGTERM while it serves (in-flight requests finish), then raises
+        # the signal again for the handler it found: ours, so that the bus stops cleanly too
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop_signal, lambda _signum, _frame: None)
+        server.run()
     finally:
         bus.stop()

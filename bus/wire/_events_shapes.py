@@ -21,7 +21,7 @@ from typing import Any
 
 from bus.errors import ValidationError
 from bus.wire._protocol import WireError
-from bus.wire._service_model import service_model
+from bus.wire._service_model import EVENTS, service_model
 
 __all__ = ["check_request"]
 
@@ -52,7 +52,7 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 
 
 def _shapes() -> dict[str, Any]:
-    return service_model("events", "2015-10-07")
+    return service_model(*EVENTS)
 
 
 @cache

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from bus.registry.errors import BadRequest
-from bus.wire._service_model import service_model
+from bus.wire._service_model import SCHEMAS, service_model
 
 __all__ = ["RestOperation", "decode_input", "encode_output", "find_operation", "operation"]
 
@@ -38,7 +38,7 @@ class RestOperation:
 
 
 def _model() -> dict[str, Any]:
-    return service_model("schemas", "2019-12-02")
+    return service_model(*SCHEMAS)
 
 
 def _shape(name: str) -> dict[str, Any]:

@@ -9,7 +9,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["service_model"]
+__all__ = ["EVENTS", "SCHEMAS", "service_model"]
+
+EVENTS = ("events", "2015-10-07")
+SCHEMAS = ("schemas", "2019-12-02")
 
 
 @cache

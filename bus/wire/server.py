@@ -3,17 +3,19 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
 import uvicorn
 
 from bus.engine.runtime import LocalBus
+from bus.wire._service_model import EVENTS, SCHEMAS, service_model
 from bus.wire.app import create_app
 from bus.wire.auth import Authenticator
 from bus.wire.protocols import default_protocols, default_routes
 
-__all__ = ["ServerThread", "build_server"]
+__all__ = ["ServerThread", "build_server", "settle_heap"]
 
 
 def build_server(
@@ -37,6 +39,21 @@ def build_server(
         timeout_graceful_shutdown=10,
     )
     return uvicorn.Server(config)
+
+
+def settle_heap() -> None:
+    """Put what start-up built (botocore's service models, the template, compiled patterns: some
+    100,000 objects) out of the cyclic garbage collector's reach, in a process that serves until it
+    exits.
+
+    Otherwise every full collection walks them all again: a 30 ms stall of the event loop about
+    every 20 s at 100 events/s, felt by whatever is in flight (the slowest publish-to-receive
+    latencies). Frozen objects are never collected: not for processes that start many buses.
+    """
+    for model in (EVENTS, SCHEMAS):  # the first request would load them, after the freeze
+        service_model(*model)
+    gc.collect()
+    gc.freeze()
 
 
 class ServerThread:
