@@ -29,6 +29,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -46,6 +47,8 @@ from bus.store.base import Store, first_received
 __all__ = ["SqliteStore"]
 
 _BUSY_TIMEOUT_S = 10.0
+_WAL_LIMIT_BYTES = 64 * 1024 * 1024  # a WAL grown past this (a burst) is truncated once the bus is idle
+_IDLE_S = 2.0  # no write for this long: idle
 _INSERT_EVENT = (
     EVENTS.insert
     + " ON CONFLICT (id) DO UPDATE SET "
@@ -121,6 +124,8 @@ class SqliteStore(Store):
         *,
         durability: Literal["normal", "full"] = "normal",
         auto_checkpoint: bool = True,
+        wal_limit: int = _WAL_LIMIT_BYTES,
+        idle_seconds: float = _IDLE_S,
     ) -> None:
         if durability not in ("normal", "full"):
             raise ValueError(f"durability must be 'normal' or 'full', not {durability!r}")
@@ -130,6 +135,13 @@ class SqliteStore(Store):
         # its fsync then lands on that caller (a PutEvents or a delivery). An owner that calls
         # ``maintain()`` from a background thread turns it off and takes the fsync off the hot path.
         self._auto_checkpoint = auto_checkpoint
+        # A WAL that grew during a burst is cut back to nothing, but not by SQLite's
+        # journal_size_limit: that truncates in the first commit after the WAL restarts, and
+        # freeing a few hundred MB stalls that commit (a PutEvents) for ~0.3 s. ``maintain()`` does
+        # it instead, once nothing has been written for ``idle_seconds``.
+        self._wal_limit = wal_limit
+        self._idle_seconds = idle_seconds
+        self._written_at = time.monotonic()
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._conns: dict[int, sqlite3.Connection] = {}
@@ -162,8 +174,9 @@ class SqliteStore(Store):
         try:
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
             conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA journal_size_limit = 67108864")
-            if not self._auto_checkpoint:
+            if self._auto_checkpoint:
+                conn.execute(f"PRAGMA journal_size_limit = {self._wal_limit}")
+            else:
                 conn.execute("PRAGMA wal_autocheckpoint = 0")
         except BaseException:
             conn.close()
@@ -199,6 +212,7 @@ class SqliteStore(Store):
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 conn.execute("COMMIT")
+                self._written_at = time.monotonic()
             except BaseException as exc:
                 try:
                     if conn.in_transaction:
@@ -210,9 +224,22 @@ class SqliteStore(Store):
                 raise
 
     def maintain(self) -> None:
-        """Copy committed WAL pages into the database (PASSIVE: never waits for readers or writers)."""
+        """Copy committed WAL pages into the database (PASSIVE: never waits for readers or writers);
+        once the store is idle, truncate a WAL that a burst grew past ``wal_limit``."""
         with self._read("maintain") as conn:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            if (
+                time.monotonic() - self._written_at >= self._idle_seconds
+                and self.wal_bytes() > self._wal_limit
+            ):
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    def wal_bytes(self) -> int:
+        """The size of the write-ahead log file (0 when there is none)."""
+        try:
+            return os.path.getsize(f"{self.path}-wal")
+        except OSError:
+            return 0
 
     def close(self) -> None:
         with self._write_lock:

@@ -134,6 +134,32 @@ def test_a_process_killed_right_after_append_loses_nothing(tmp_path: Path) -> No
         assert store.get_event("e19-9") == event("e19-9")
 
 
+def _burst(store: SqliteStore, events: int) -> None:
+    for n in range(events):
+        store.append([event(f"burst-{n}", T0 + n, detail='{"pad": "%s"}' % ("x" * 2000))])
+
+
+def test_a_wal_grown_by_a_burst_is_truncated_once_idle_not_by_a_commit(tmp_path: Path) -> None:
+    # the owner checkpoints (as LocalBus does); the WAL limit is small so a few events exceed it
+    with SqliteStore(
+        tmp_path / "bus.db", auto_checkpoint=False, wal_limit=64 * 1024, idle_seconds=3600
+    ) as store:
+        _burst(store, 100)
+        grown = store.wal_bytes()
+        assert grown > 64 * 1024
+        store.maintain()  # written just now: not idle, the WAL is left as it is
+        _burst(store, 1)  # the first commit after the WAL restarts must not truncate it either
+        assert store.wal_bytes() >= grown
+    with SqliteStore(
+        tmp_path / "bus2.db", auto_checkpoint=False, wal_limit=64 * 1024, idle_seconds=0
+    ) as store:
+        _burst(store, 100)
+        assert store.wal_bytes() > 64 * 1024
+        store.maintain()  # idle (no wait at all): checkpointed and truncated
+        assert store.wal_bytes() == 0
+        assert store.get_event("burst-99") is not None
+
+
 def test_full_durability(tmp_path: Path) -> None:
     path = tmp_path / "bus.db"
     with SqliteStore(path, durability="full") as store:
