@@ -89,13 +89,16 @@ class _Settled:
 class Inline:
     """Jobs delivered before they were ever stored (``Deliverer.deliver_inline``). The caller commits
     ``settlements`` in the transaction that accepts their events (``Store.append(settled=...)``),
-    then calls ``committed()``; ``later`` are the jobs left for the worker, and ``retrying`` says a
-    settlement scheduled a retry the worker must pick up from the store."""
+    then calls ``committed()``; ``later`` are the jobs left for the worker."""
 
     settlements: list[Settlement]
     later: list[DeliveryJob]
-    retrying: bool
     effects: list[Callable[[], None]]
+
+    @property
+    def retrying(self) -> bool:
+        """A settlement scheduled a retry: the worker must pick it up from the store."""
+        return any(s.retry_at is not None for s in self.settlements)
 
     def committed(self) -> None:
         for effect in self.effects:
@@ -220,11 +223,8 @@ class Deliverer:
                 continue
             done.append(self._deliver(loaded))
         settlements = [d.settlement for d in done]
-        retrying = any(s.retry_at is not None for s in settlements)
-        effects = [effect for d in done for effect in d.after]
-        if retrying:
-            effects.insert(0, lambda: self._note_retries(settlements))
-        return Inline(settlements, later, retrying, effects)
+        effects = [lambda: self._note_retries(settlements), *(effect for d in done for effect in d.after)]
+        return Inline(settlements, later, effects)
 
     def _note_retries(self, settlements: Sequence[Settlement]) -> None:
         retries = [s.retry_at for s in settlements if s.retry_at is not None]
