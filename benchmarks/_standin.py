@@ -74,16 +74,6 @@ def _serve(port: int) -> None:
     uvicorn.Server(config).run()
 
 
-class _StandIn:
-    """What bench_wire.latency needs to know of a server."""
-
-    def __init__(self, url: str, pid: int | None) -> None:
-        self.url, self.pid = url, pid
-
-    def cpu_seconds(self) -> float:
-        return _cpu_seconds(self.pid) if self.pid else 0.0
-
-
 class StandIn:
     """The stand-in in its own process, answering once ``__init__`` returns; ``stop()`` ends it."""
 
